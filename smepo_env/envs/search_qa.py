@@ -1,0 +1,147 @@
+"""smepo/SearchQA-v0: multi-turn question answering with a retrieval tool.
+
+The agent searches with ``<search>query</search>`` and gets the top ``top_k`` passages in
+``<information>`` (Search-R1's ``Doc i(Title: …) text`` lines); ``<answer>`` ends the
+episode with reward 1.0 when the answer matches any gold answer after SQuAD normalisation,
+else 0.0 (token F1 is reported in ``info``). By default it plays a bundled benchmark over
+an in-process BM25 index of the benchmark's own corpus; ``retriever`` / ``index`` /
+``corpus`` point it at any other backend (``"dense"``, ``"lucene"``, ``"http://host:port"``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from retrieval_index.base import Retriever
+from smepo_env.envs.base import TextAgentEnv, ToolOutcome
+from smepo_env.qa_scoring import exact_match, f1_score
+from smepo_env.tasks import Task, coerce_tasks
+from tools.search import SearchTool
+
+SEARCH_INSTRUCTIONS = (
+    "Answer the question below. Think step by step inside <think> and </think>. "
+    "If you need facts you do not know, call the search engine with <search> query </search>; "
+    "it returns the top passages between <information> and </information>. "
+    "You may search as many times as you need. When you know the answer, give it as a short phrase "
+    "inside <answer> and </answer>, for example <answer> Paris </answer>."
+)
+
+DEFAULT_BENCHMARK = "fictional-world"
+
+
+class SearchQAEnv(TextAgentEnv):
+    """Question answering with a search tool (Search-R1 protocol).
+
+    Args:
+        benchmark: a bundled benchmark name (used when ``tasks`` is not given, and for its
+            corpus when no ``index``/``corpus`` is given).
+        split: the benchmark split to sample tasks from.
+        tasks: the user's own tasks (dicts or :class:`Task`, or a JSONL path) instead.
+        retriever: ``"bm25"`` (default), another backend name, an ``http(s)://`` URL of a
+            Search-R1-compatible retrieval server, or a :class:`Retriever` instance.
+        index: an index directory built by ``python -m retrieval_index build``.
+        corpus: a JSONL corpus to search (a BM25 index is built once and cached).
+        top_k: passages per search.
+        max_turns: actions per episode.
+        max_query_chars: longest query accepted.
+        render_mode: ``None`` or ``"ansi"``.
+    """
+
+    tools = ("search",)
+
+    def __init__(
+        self,
+        benchmark: str = DEFAULT_BENCHMARK,
+        split: str = "train",
+        tasks: Sequence[Task | Mapping[str, Any]] | str | os.PathLike[str] | None = None,
+        retriever: str | Retriever = "bm25",
+        index: str | os.PathLike[str] | None = None,
+        corpus: str | os.PathLike[str] | None = None,
+        top_k: int = 3,
+        max_turns: int = 6,
+        max_query_chars: int = 1000,
+        render_mode: str | None = None,
+    ) -> None:
+        self.benchmark_name = benchmark
+        self.split = split
+        if tasks is None:
+            from smepo_env.benchmarks import load_benchmark
+
+            task_list = load_benchmark(benchmark).tasks(split)
+        else:
+            task_list = coerce_tasks(tasks)
+        super().__init__(task_list, max_turns=max_turns, max_tool_input_chars=max_query_chars, render_mode=render_mode)
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+        self.top_k = top_k
+        self._retriever_spec = (retriever, None if index is None else str(index), None if corpus is None else str(corpus))
+        self._search_tool: SearchTool | None = None
+        if isinstance(retriever, Retriever):
+            self._search_tool = SearchTool(retriever, top_k)
+
+    # The retriever is resolved lazily and shared per process; pickling drops it so a
+    # pickled env is small and re-attaches to the process's shared index after loading.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if not isinstance(self._retriever_spec[0], Retriever):
+            state["_search_tool"] = None
+        return state
+
+    @property
+    def search_tool(self) -> SearchTool:
+        """The search tool, resolving the retriever on first use."""
+        if self._search_tool is None:
+            self._search_tool = SearchTool(resolve_search_retriever(*self._retriever_spec, self.benchmark_name), self.top_k)
+        return self._search_tool
+
+    def instructions(self) -> str:
+        return SEARCH_INSTRUCTIONS
+
+    def call_tool(self, tool: str, content: str) -> ToolOutcome:
+        result = self.search_tool(content)
+        info: dict[str, Any] = {"search_query": content, "retrieved_ids": [h.passage.id for h in result.hits]}
+        if result.error:
+            info["tool_error"] = result.error
+        return ToolOutcome(result.text, info)
+
+    def score_answer(self, task: Task, answer: str) -> tuple[float, dict[str, Any]]:
+        em = exact_match(answer, task.answers)
+        return em, {"exact_match": em, "f1": f1_score(answer, task.answers), "correct": bool(em)}
+
+    def _info(self, tool_latency_s: float) -> dict[str, Any]:
+        info = super()._info(tool_latency_s)
+        info["num_searches"] = self._tool_calls.get("search", 0)
+        return info
+
+
+def resolve_search_retriever(
+    retriever: str | Retriever, index: str | None, corpus: str | None, benchmark: str = DEFAULT_BENCHMARK
+) -> Retriever:
+    """Turn the env's ``retriever``/``index``/``corpus`` arguments into a shared retriever."""
+    if isinstance(retriever, Retriever):
+        return retriever
+    if not isinstance(retriever, str):
+        raise TypeError(f"retriever must be a backend name, a URL or a Retriever, got {type(retriever).__name__}")
+    if retriever == "bm25" and index is None:
+        from retrieval_index.store import load_shared_index
+        from smepo_env.benchmarks import corpus_index_dir, load_benchmark
+
+        index_dir = corpus_index_dir(Path(corpus)) if corpus else load_benchmark(benchmark).index_dir()
+        return load_shared_index(index_dir)
+    if corpus is not None and index is None:
+        raise ValueError(f"corpus= builds a BM25 index; for retriever={retriever!r} build an index and pass index=")
+    from retrieval_index.resolve import resolve_retriever
+
+    return resolve_retriever(retriever, index=index)
+
+
+def make_search_qa_env(expert_guidance: str = "none", **kwargs: Any) -> Any:
+    """The ``smepo/SearchQA-v0`` entry point: the env, wrapped for expert guidance."""
+    from smepo_env.guidance import wrap_with_guidance
+
+    guidance_keys = {"prefix_ratio", "guidance_intro", "guidance_tail", "mask_answers", "trace_source"}
+    guidance_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in guidance_keys}
+    return wrap_with_guidance(SearchQAEnv(**kwargs), expert_guidance, domain="search", **guidance_kwargs)
