@@ -31,6 +31,9 @@ PASSAGES_FILE = "passages.jsonl"
 BACKENDS: dict[str, str] = {
     "bm25": "retrieval_index.bm25:BM25sRetriever",
     "rank_bm25": "retrieval_index.bm25:RankBM25Retriever",
+    "dense": "retrieval_index.dense:DenseRetriever",
+    "lucene": "retrieval_index.lucene:LuceneRetriever",
+    "hybrid": "retrieval_index.hybrid:HybridRetriever",
 }
 """Backend name -> ``module:Class``. Each class takes ``(passages, **options)`` to build and has
 ``save(directory)`` and ``load(directory, passages)``. Other modules add entries here."""

@@ -140,8 +140,6 @@ def resolve_search_retriever(
 
 def make_search_qa_env(expert_guidance: str = "none", **kwargs: Any) -> Any:
     """The ``smepo/SearchQA-v0`` entry point: the env, wrapped for expert guidance."""
-    from smepo_env.guidance import wrap_with_guidance
+    from smepo_env.guidance import make_guided_env
 
-    guidance_keys = {"prefix_ratio", "guidance_intro", "guidance_tail", "mask_answers", "trace_source"}
-    guidance_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in guidance_keys}
-    return wrap_with_guidance(SearchQAEnv(**kwargs), expert_guidance, domain="search", **guidance_kwargs)
+    return make_guided_env(SearchQAEnv, "search", expert_guidance, **kwargs)

@@ -1,3 +1,31 @@
-"""Expert guidance (placeholder until the wrapper lands)."""
-def wrap_with_guidance(env, mode="none", domain="search", **kwargs):
-    return env
+"""Expert guidance: the expert's trace shown in the prompt, whole, cut, or semantically masked.
+
+See :class:`smepo_env.guidance.wrapper.ExpertGuidanceWrapper`. ``gym.make`` applies it to every
+``smepo/*`` id through the ``expert_guidance`` keyword.
+"""
+
+from smepo_env.guidance.wrapper import (
+    DEFAULT_INTRO,
+    DEFAULT_MASKED_TAIL,
+    DEFAULT_TAIL,
+    GUIDANCE_KWARGS,
+    GUIDANCE_MODES,
+    ExpertGuidanceWrapper,
+    cut_prefix,
+    load_trace_file,
+    make_guided_env,
+    wrap_with_guidance,
+)
+
+__all__ = [
+    "DEFAULT_INTRO",
+    "DEFAULT_MASKED_TAIL",
+    "DEFAULT_TAIL",
+    "GUIDANCE_KWARGS",
+    "GUIDANCE_MODES",
+    "ExpertGuidanceWrapper",
+    "cut_prefix",
+    "load_trace_file",
+    "make_guided_env",
+    "wrap_with_guidance",
+]

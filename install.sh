@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install smepo-env and what its tests need, in the current Python environment.
+#
+#   bash install.sh            # library + dense retrieval + retrieval server + test tools
+#   EXTRAS=dev,dense,server,lucene bash install.sh   # choose the extras
+#
+# torch: a torch that is already installed (a CUDA build, say) is kept as it is. Without
+# one, a GPU machine (nvidia-smi present) gets PyPI's default build and a CPU machine gets
+# torch 2.13.0, pinned, so pip does not pull a multi-GB CUDA build onto a CPU box. On the
+# project's CPU machines that wheel is served from local disk. Elsewhere, set
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu to get PyTorch's CPU-only build.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+EXTRAS=${EXTRAS:-dev,dense,server}
+
+if "$PYTHON" -c "import torch" 2>/dev/null; then
+  echo "install.sh: keeping the installed torch $("$PYTHON" -c 'import torch; print(torch.__version__)')"
+elif command -v nvidia-smi >/dev/null 2>&1; then
+  "$PYTHON" -m pip install "torch>=2.4"
+else
+  "$PYTHON" -m pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple} "torch==2.13.0"
+fi
+"$PYTHON" -m pip install -e ".[${EXTRAS}]"

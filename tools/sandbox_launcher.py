@@ -1,0 +1,317 @@
+"""Child-side launcher of the Python sandbox: sets up isolation, runs one program, cleans up.
+
+This file is executed as a script (``python -I -S sandbox_launcher.py MODE key=value... -- ARGV``)
+by :mod:`tools.python_sandbox`; it imports nothing outside the standard library and never
+imports the ``tools`` package, so it starts in a few milliseconds. It runs as the caller's user
+(root on CI), and only the program it finally executes (``ARGV``) is untrusted.
+
+Process tree per run (names used in comments below)::
+
+    parent (environment) -> L launcher (this script, caller's uid; session leader)
+        namespace mode:  L -> C init (pid 1 of a new pid namespace) -> U untrusted program
+        user/none mode:  L -> U untrusted program
+
+* ``namespace``: L unshares mount, network, pid and IPC namespaces (with a user namespace
+  too when not root), hides the home directories behind a tmpfs (re-exposing only the
+  interpreter's prefix), makes every mount read-only and nosuid, mounts a private tmpfs on
+  ``/tmp`` and ``/dev/shm`` and binds the work directory read-write at its own path. C mounts
+  a fresh ``/proc``. When C exits, the kernel kills everything left in the pid namespace.
+* ``user``: root only; U switches to the run's private uid. L sweeps that uid afterwards.
+* ``none``: U keeps the caller's uid; L is a child subreaper and kills what is left under it.
+
+In every mode U sets the resource limits, its own process group and ``no_new_privs``, drops
+to the run's uid when given, and ``execv``'s ``ARGV``. L enforces the wall-clock limit and
+treats SIGTERM from the parent as "stop now". Outcome lines go to the status pipe, which U
+never holds after ``exec``: ``exit N``, ``signal N``, ``timeout``, ``stopped``, ``error TEXT``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+SYS_MOUNT_SETATTR = 442  # same number on every architecture (added in Linux 5.12)
+AT_FDCWD, AT_RECURSIVE = -100, 0x8000
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 0x1, 0x2
+
+LIMITS = {
+    "cpu": resource.RLIMIT_CPU,
+    "as": resource.RLIMIT_AS,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nproc": resource.RLIMIT_NPROC,
+    "nofile": resource.RLIMIT_NOFILE,
+}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = (
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    )
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    def encode(text: str | None) -> bytes | None:
+        return None if text is None else os.fsencode(text)
+
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
+
+
+def _prctl(option: int, value: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl {option}")
+
+
+def _report(status_fd: int, line: str) -> None:
+    try:
+        os.write(status_fd, (line.replace("\n", " ") + "\n").encode())
+    except OSError:
+        pass
+
+
+def _parse(argv: list[str]) -> tuple[str, dict[str, list[str]], list[str]]:
+    split = argv.index("--")
+    options: dict[str, list[str]] = {}
+    for item in argv[1:split]:
+        key, _, value = item.partition("=")
+        options.setdefault(key, []).append(value)
+    return argv[0], options, argv[split + 1 :]
+
+
+def _make_read_only() -> None:
+    attr = _MountAttr(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, 0, 0)
+    result = _libc.syscall(
+        SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)
+    )
+    _check(result, "mount_setattr / read-only")
+
+
+def _write_id_maps() -> None:
+    uid, gid = os.getuid(), os.getgid()
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+
+
+def _enter_namespaces(options: dict[str, list[str]]) -> None:
+    """Unshare namespaces and build the file-system view (runs in L, before the fork of C)."""
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC
+    if os.geteuid() != 0:
+        flags |= CLONE_NEWUSER
+    uid_before, gid_before = os.getuid(), os.getgid()
+    _check(_libc.unshare(flags), "unshare")
+    if flags & CLONE_NEWUSER and os.getuid() != uid_before | 0 * gid_before:
+        _write_id_maps()
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    workdir = options["workdir"][0]
+    work_fd = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
+    exposed = [(path, os.open(path, os.O_PATH)) for path in options.get("expose", [])]
+    for hidden in options.get("hide", []):
+        _mount("tmpfs", hidden, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+        for path, fd in exposed:
+            if path.startswith(hidden.rstrip("/") + "/"):
+                os.makedirs(path, exist_ok=True)
+                _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    _make_read_only()
+    tmpfs_options = f"mode=1777,size={options['tmpfs_mb'][0]}m"
+    for scratch in ("/tmp", "/dev/shm"):
+        if os.path.isdir(scratch):
+            _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_options)
+    os.makedirs(workdir, exist_ok=True)
+    _mount(f"/proc/self/fd/{work_fd}", workdir, None, MS_BIND)
+    _mount(None, workdir, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
+    os.chdir(workdir)
+    for fd in [work_fd, *(fd for _, fd in exposed)]:
+        os.close(fd)
+
+
+def _exec_untrusted(options: dict[str, list[str]], argv: list[str], status_fd: int) -> None:
+    """Become U: limits, process group, uid, no_new_privs, then exec. Never returns."""
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        os.setpgid(0, 0)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for key, which in LIMITS.items():
+            if key in options:
+                soft = int(options[key][0])
+                hard = soft + 1 if key == "cpu" else soft
+                resource.setrlimit(which, (soft, hard))
+        if "uid" in options:
+            uid = int(options["uid"][0])
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        os.execv(argv[0], argv)
+    except BaseException as error:  # noqa: BLE001 - anything here is a setup failure
+        _report(status_fd, f"error exec: {error}")
+    os._exit(127)
+
+
+def _describe(wait_status: int) -> str:
+    if os.WIFSIGNALED(wait_status):
+        return f"signal {os.WTERMSIG(wait_status)}"
+    return f"exit {os.waitstatus_to_exitcode(wait_status)}"
+
+
+def _run_init(options: dict[str, list[str]], argv: list[str], status_fd: int, launcher_pid: int) -> None:
+    """Be C, pid 1 of the new pid namespace: mount /proc, start U, reap until U exits."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != launcher_pid:
+        os._exit(1)
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass  # best effort: the host /proc stays, read-only, with host pids visible
+    untrusted = os.fork()
+    if untrusted == 0:
+        _exec_untrusted(options, argv, status_fd)
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == untrusted:
+            _report(status_fd, _describe(wait_status))
+            os._exit(0)  # the kernel now kills every process left in the namespace
+
+
+def _sweep_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (from a helper that becomes that uid: kill(-1) spares it)."""
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            for _ in range(3):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(helper, 0)
+
+
+def _sweep_children() -> None:
+    """Kill and reap every descendant left under L (L is a child subreaper)."""
+    children_file = f"/proc/self/task/{os.getpid()}/children"
+    for _ in range(500):
+        try:
+            with open(children_file) as handle:
+                children = [int(pid) for pid in handle.read().split()]
+        except OSError:
+            children = []
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        time.sleep(0.001)
+
+
+def _supervise(child: int, mode: str, options: dict[str, list[str]], status_fd: int) -> None:
+    """Wait for C or U until the deadline or SIGTERM, then kill and sweep what is left."""
+    deadline = time.monotonic() + float(options["timeout"][0])
+    wait_status, ending = None, ""
+    while wait_status is None:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid:
+            wait_status = status
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            ending = "timeout"
+        elif signal.sigtimedwait({signal.SIGCHLD, signal.SIGTERM}, remaining) is not None:
+            ending = "stopped" if signal.sigpending() & {signal.SIGTERM} else ""
+            ending = ending or ("stopped" if _got_term() else "")
+        if ending:
+            _kill_tree(child, mode)
+            os.waitpid(child, 0)
+            break
+    if mode == "user":
+        _sweep_uid(int(options["uid"][0]))
+    if mode != "namespace":
+        _sweep_children()
+        if wait_status is not None:
+            _report(status_fd, _describe(wait_status))
+    if ending:
+        _report(status_fd, ending)
+
+
+_TERM_SEEN = [False]
+
+
+def _got_term() -> bool:
+    return _TERM_SEEN[0]
+
+
+def _kill_tree(child: int, mode: str) -> None:
+    if mode != "namespace":
+        try:
+            os.killpg(child, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.kill(child, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def main(argv: list[str]) -> int:
+    """Run one sandboxed program; see the module docstring for the command line."""
+    mode, options, untrusted_argv = _parse(argv)
+    status_fd = int(options["status_fd"][0])
+    os.set_inheritable(status_fd, False)
+    if mode == "sweep":
+        _sweep_uid(int(options["uid"][0]))
+        return 0
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD, signal.SIGTERM})
+    try:
+        if mode == "namespace":
+            _enter_namespaces(options)
+        else:
+            _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except OSError as error:
+        _report(status_fd, f"error setup: {error}")
+        return 1
+    launcher_pid = os.getpid()
+    child = os.fork()
+    if child == 0:
+        if mode == "namespace":
+            _run_init(options, untrusted_argv, status_fd, launcher_pid)
+        _exec_untrusted(options, untrusted_argv, status_fd)
+    _supervise(child, mode, options, status_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
