@@ -107,8 +107,7 @@ def _make_read_only() -> None:
     _check(result, "mount_setattr / read-only")
 
 
-def _write_id_maps() -> None:
-    uid, gid = os.getuid(), os.getgid()
+def _write_id_maps(uid: int, gid: int) -> None:
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as handle:
             handle.write(text)
@@ -119,10 +118,10 @@ def _enter_namespaces(options: dict[str, list[str]]) -> None:
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC
     if os.geteuid() != 0:
         flags |= CLONE_NEWUSER
-    uid_before, gid_before = os.getuid(), os.getgid()
+    uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(flags), "unshare")
-    if flags & CLONE_NEWUSER and os.getuid() != uid_before | 0 * gid_before:
-        _write_id_maps()
+    if flags & CLONE_NEWUSER:
+        _write_id_maps(uid, gid)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     workdir = options["workdir"][0]
     work_fd = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
@@ -175,12 +174,14 @@ def _describe(wait_status: int) -> str:
     return f"exit {os.waitstatus_to_exitcode(wait_status)}"
 
 
-def _run_init(options: dict[str, list[str]], argv: list[str], status_fd: int, launcher_pid: int) -> None:
-    """Be C, pid 1 of the new pid namespace: mount /proc, start U, reap until U exits."""
+def _run_init(options: dict[str, list[str]], argv: list[str], status_fd: int) -> None:
+    """Be C, pid 1 of the new pid namespace: mount /proc, start U, reap until U exits.
+
+    C dies with L (parent-death signal); if L died before that was set, C is still in L's
+    process group, which the parent kills when it sees L gone.
+    """
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != launcher_pid:
-        os._exit(1)
     try:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:
@@ -250,9 +251,10 @@ def _supervise(child: int, mode: str, options: dict[str, list[str]], status_fd: 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             ending = "timeout"
-        elif signal.sigtimedwait({signal.SIGCHLD, signal.SIGTERM}, remaining) is not None:
-            ending = "stopped" if signal.sigpending() & {signal.SIGTERM} else ""
-            ending = ending or ("stopped" if _got_term() else "")
+        else:
+            received = signal.sigtimedwait({signal.SIGCHLD, signal.SIGTERM}, remaining)
+            if received is not None and received.si_signo == signal.SIGTERM:
+                ending = "stopped"
         if ending:
             _kill_tree(child, mode)
             os.waitpid(child, 0)
@@ -265,13 +267,6 @@ def _supervise(child: int, mode: str, options: dict[str, list[str]], status_fd: 
             _report(status_fd, _describe(wait_status))
     if ending:
         _report(status_fd, ending)
-
-
-_TERM_SEEN = [False]
-
-
-def _got_term() -> bool:
-    return _TERM_SEEN[0]
 
 
 def _kill_tree(child: int, mode: str) -> None:
@@ -303,11 +298,10 @@ def main(argv: list[str]) -> int:
     except OSError as error:
         _report(status_fd, f"error setup: {error}")
         return 1
-    launcher_pid = os.getpid()
     child = os.fork()
     if child == 0:
         if mode == "namespace":
-            _run_init(options, untrusted_argv, status_fd, launcher_pid)
+            _run_init(options, untrusted_argv, status_fd)
         _exec_untrusted(options, untrusted_argv, status_fd)
     _supervise(child, mode, options, status_fd)
     return 0

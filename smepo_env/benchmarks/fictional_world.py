@@ -334,6 +334,7 @@ def question_plans(world: World, seed: int = 0) -> dict[str, list[QuestionPlan]]
             )
             out.append(QuestionPlan(f"In which country was the {w.role} of the {w.kind} {w.title} born?", _aliases(birth.country),
                                     "three-hop", hops, f"So the answer is {birth.country}."))
+        rng.shuffle(out)  # mixed types, so the first N questions of a split are a fair sample
     return plans
 
 

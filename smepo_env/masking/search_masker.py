@@ -1,0 +1,272 @@
+"""The search masker: follow the data through a Search-R1 trace and hide its critical path.
+
+Rules, applied to the text alone (no annotations needed):
+
+1. **Expert text** is what the expert wrote: ``<think>``, ``<search>``, ``<answer>`` and
+   ``<python>`` bodies and untagged text. **Tool outputs** are ``<information>`` and ``<output>``
+   bodies, split into passages (``Doc i(Title: ...) text``, or lines).
+2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only),
+   capitalized runs (``Tessaly Studios``), numbers, years and dates, and names that a tool output
+   writes capitalized but the expert wrote in lower case (``marin okafor birthplace``).
+3. A candidate is **on the critical path** when its key (lower-cased letter/digit runs) also occurs
+   in some tool output, as title or passage text, and not in the question. Such a span came from a
+   tool and was carried along the route (into a later query, the reasoning or the answer), or was
+   named by the expert and confirmed by a tool; either way the policy must find it itself. Spans
+   in the question stay visible: the policy has them anyway. Without a question, the expert text
+   before the first tool output stands in for it. Nationalities, ordinals and numbers that point
+   at a passage (``Doc 2``) are not candidates.
+4. **The answer** is always hidden: the ``<answer>`` body becomes ``[ANSWER]``, and its key (and
+   the key of every given gold answer or alias) is hidden wherever it occurs, as ``[ANSWER]``.
+5. Every occurrence of a critical key is hidden everywhere, with one placeholder per key:
+   ``[ENTITY_1]``, ``[DATE_1]``, ``[NUMBER_1]``, so the route stays readable
+   (``<search>[ENTITY_1] birthplace</search>``). The last word of a multiword entity
+   (``Okafor`` for ``Marin Okafor``) is hidden as the same placeholder where the expert writes it
+   alone and capitalized.
+6. **Passages** whose text holds a critical key are hidden as ``[PASSAGE]``; their ``Doc i(Title:
+   ...)`` header stays, with critical titles replaced, so the policy sees that the search returned
+   documents and which distractors came with them. An answer made only of stop words or yes/no
+   (``"no"``) is hidden where it occurs but does not hide passages.
+
+Throughput comes from batching: :func:`search_drafts` runs NER over the expert text of all traces
+in one ``nlp.pipe`` call; tool outputs, usually most of a trace, never go through spaCy.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from smepo_env.masking.mentions import (
+    TOKEN,
+    capitalized_runs,
+    key_of,
+    named_entities,
+    numbers_and_dates,
+    stop_words,
+)
+from smepo_env.masking.segments import Passage, Segment, split_passages, split_segments
+from smepo_env.masking.spans import SpanDraft
+
+_JOINABLE_GAP = re.compile(r"[ \t'’\-.]{1,3}|\n")
+_PASSAGE_REFERENCE = frozenset({"doc", "docs", "document", "documents", "passage", "passages", "result"})
+_NON_TRIGGERING = frozenset({"yes", "no", "true", "false"})
+_ARTICLES = frozenset({"a", "an", "the"})
+_SEPARATOR = "\n\n"
+_MAX_ALIAS_KEY = 3
+
+
+def _content_key(text: str) -> tuple[str, ...]:
+    key = key_of(re.sub(r"['’]s\b", "", text))
+    start = 0
+    while start < len(key) and key[start] in _ARTICLES:
+        start += 1
+    return key[start:]
+
+
+def _padded(keys: Sequence[tuple[str, ...]]) -> str:
+    return " " + " ".join(" ".join(key) for key in keys) + " "
+
+
+@dataclass
+class _CriticalKeys:
+    """What is hidden: key -> kind, plus surname aliases and answers that do not hide passages."""
+
+    kinds: dict[tuple[str, ...], str] = field(default_factory=dict)
+    aliases: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    non_triggering: set[tuple[str, ...]] = field(default_factory=set)
+
+    def index(self, *, with_aliases: bool) -> tuple[dict[str, list[tuple[str, ...]]], int]:
+        """Keys (and aliases) grouped by first token, longest first, and the longest key length."""
+        keys = list(self.kinds) + (list(self.aliases) if with_aliases else [])
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for key in sorted(keys, key=len, reverse=True):
+            by_first.setdefault(key[0], []).append(key)
+        return by_first, max((len(key) for key in keys), default=0)
+
+
+class _SearchTrace:
+    """One trace, parsed: expert regions, passages, the question stand-in and the grounding text."""
+
+    def __init__(self, trace: str, question: str | None, answers: Sequence[str]) -> None:
+        self.trace = trace
+        self.answers = answers
+        segments = split_segments(trace)
+        self.expert: list[tuple[int, int]] = []
+        self.passages: list[Passage] = []
+        self.answer_bodies: list[tuple[int, int]] = []
+        prefix_end = None
+        for segment in segments:
+            if segment.is_tool_output:
+                prefix_end = segment.start if prefix_end is None else prefix_end
+                self.passages.extend(split_passages(trace, segment.body_start, segment.body_end))
+            elif segment.body_end > segment.body_start:
+                self.expert.append((segment.body_start, segment.body_end))
+                if segment.tag == "answer":
+                    self.answer_bodies.append(_stripped(trace, segment))
+        grounding = [self._tokens(p.title_start, p.title_end) for p in self.passages]
+        grounding += [self._tokens(p.text_start, p.text_end) for p in self.passages]
+        self.grounding = _padded(grounding)
+        if question is not None:
+            self.question = _padded([key_of(question)])
+        else:
+            cut = len(trace) if prefix_end is None else prefix_end
+            self.question = _padded([self._tokens(s, min(e, cut)) for s, e in self.expert if s < cut])
+        self.question_tokens = set(self.question.split())
+        self._ner_offsets: list[int] = []
+        pieces = []
+        length = 0
+        for start, end in self.expert:
+            self._ner_offsets.append(length)
+            pieces.append(trace[start:end])
+            length += end - start + len(_SEPARATOR)
+        self.ner_text = _SEPARATOR.join(pieces)
+
+    def _tokens(self, start: int, end: int) -> tuple[str, ...]:
+        return tuple(m.group().lower() for m in TOKEN.finditer(self.trace, start, end))
+
+    def _ner_to_trace(self, start: int, end: int) -> tuple[int, int] | None:
+        index = bisect.bisect_right(self._ner_offsets, start) - 1
+        if index < 0:
+            return None
+        region_start, region_end = self.expert[index]
+        offset = region_start - self._ner_offsets[index]
+        return start + offset, min(end + offset, region_end)
+
+    def _mentions(self, entities: list[tuple[int, int, str]]) -> Iterator[tuple[tuple[str, ...], str]]:
+        for ner_start, ner_end, kind in entities:
+            mapped = self._ner_to_trace(ner_start, ner_end)
+            if mapped is not None:
+                yield _content_key(self.trace[mapped[0] : mapped[1]]), kind
+        for start, end in self.expert:
+            for run_start, run_end, _ in capitalized_runs(self.trace, start, end):
+                yield _content_key(self.trace[run_start:run_end]), "ENTITY"
+            for num_start, num_end, kind in numbers_and_dates(self.trace, start, end):
+                before = self.trace[max(start, num_start - 12) : num_start].lower().split()
+                if before and before[-1].strip("(#:") in _PASSAGE_REFERENCE:
+                    continue
+                yield key_of(self.trace[num_start:num_end]), kind
+        names: dict[tuple[str, ...], str] = {}
+        for passage in self.passages:
+            for start, end in ((passage.title_start, passage.title_end), (passage.text_start, passage.text_end)):
+                for run_start, run_end, initial in capitalized_runs(self.trace, start, end):
+                    key = _content_key(self.trace[run_start:run_end])
+                    if key and (len(key) > 1 or not initial):
+                        names[key] = "ENTITY"
+        if names:
+            book = _CriticalKeys(kinds=names)
+            for start, end in self.expert:
+                for _, _, key in _scan(self.trace, start, end, book.index(with_aliases=False)):
+                    yield key, "ENTITY"
+
+    def critical_keys(self, entities: list[tuple[int, int, str]]) -> _CriticalKeys:
+        """Decide which keys are on the critical path (rules 2 to 5 of the module docstring)."""
+        stops = stop_words()
+        book = _CriticalKeys()
+        for key, kind in self._mentions(entities):
+            if not key or key in book.kinds or all(token in stops for token in key):
+                continue
+            padded = " " + " ".join(key) + " "
+            if padded in self.question or padded not in self.grounding:
+                continue
+            book.kinds[key] = kind
+        answer_texts = [self.trace[s:e] for s, e in self.answer_bodies] + list(self.answers)
+        for text in answer_texts:
+            key = _content_key(text)
+            if not key:
+                continue
+            book.kinds[key] = "ANSWER"
+            if all(token in stops or token in _NON_TRIGGERING for token in key):
+                book.non_triggering.add(key)
+        for key, kind in book.kinds.items():
+            if kind != "ENTITY" or not 2 <= len(key) <= _MAX_ALIAS_KEY:
+                continue
+            surname = key[-1]
+            unique = sum(surname in other for other in book.kinds) == 1
+            if surname.isalpha() and len(surname) >= 4 and unique and surname not in self.question_tokens:
+                if surname not in stops and (surname,) not in book.kinds:
+                    book.aliases[(surname,)] = key
+        return book
+
+    def drafts(self, entities: list[tuple[int, int, str]]) -> list[SpanDraft]:
+        """The spans to hide in this trace."""
+        book = self.critical_keys(entities)
+        drafts = [SpanDraft(start, end, "ANSWER") for start, end in self.answer_bodies]
+        if not book.kinds:
+            return drafts
+        with_aliases = book.index(with_aliases=True)
+        plain = book.index(with_aliases=False)
+        for start, end in self.expert:
+            for hit_start, hit_end, key in _scan(self.trace, start, end, with_aliases):
+                if key in book.aliases:
+                    if not self.trace[hit_start].isupper():
+                        continue
+                    key = book.aliases[key]
+                drafts.append(SpanDraft(hit_start, hit_end, book.kinds[key], " ".join(key)))
+        for passage in self.passages:
+            for hit_start, hit_end, key in _scan(self.trace, passage.title_start, passage.title_end, plain):
+                drafts.append(SpanDraft(hit_start, hit_end, book.kinds[key], " ".join(key)))
+            hits = list(_scan(self.trace, passage.text_start, passage.text_end, plain))
+            if any(key not in book.non_triggering for _, _, key in hits):
+                drafts.append(SpanDraft(passage.text_start, passage.text_end, "PASSAGE"))
+            else:
+                drafts.extend(SpanDraft(s, e, book.kinds[k], " ".join(k)) for s, e, k in hits)
+        return drafts
+
+
+def _stripped(trace: str, segment: Segment) -> tuple[int, int]:
+    start, end = segment.body_start, segment.body_end
+    while start < end and trace[start].isspace():
+        start += 1
+    while end > start and trace[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _scan(
+    text: str, start: int, end: int, index: tuple[dict[str, list[tuple[str, ...]]], int]
+) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """Occurrences of indexed keys in ``text[start:end]``, longest match first, left to right."""
+    by_first, longest = index
+    if not by_first:
+        return
+    tokens = [(m.start(), m.end(), m.group().lower()) for m in TOKEN.finditer(text, start, end)]
+    position = 0
+    while position < len(tokens):
+        candidates = by_first.get(tokens[position][2])
+        matched = None
+        if candidates:
+            for key in candidates:
+                width = len(key)
+                if width > longest or position + width > len(tokens):
+                    continue
+                window = tokens[position : position + width]
+                if all(window[k][2] == key[k] for k in range(width)) and all(
+                    _JOINABLE_GAP.fullmatch(text, window[k - 1][1], window[k][0]) for k in range(1, width)
+                ):
+                    matched = key
+                    break
+        if matched is None:
+            position += 1
+            continue
+        yield tokens[position][0], tokens[position + len(matched) - 1][1], matched
+        position += len(matched)
+
+
+def search_drafts(
+    traces: Sequence[str], questions: Sequence[str | None], answers: Sequence[Sequence[str]]
+) -> list[list[SpanDraft]]:
+    """Spans to hide in many search traces, with one batched NER pass.
+
+    Args:
+        traces: the traces.
+        questions: the question of each trace, or ``None``.
+        answers: gold answers and aliases for each trace (may be empty).
+
+    Returns:
+        For each trace, its drafts (unresolved, possibly overlapping).
+    """
+    parsed = [_SearchTrace(t, q, a) for t, q, a in zip(traces, questions, answers, strict=True)]
+    entities = named_entities([p.ner_text for p in parsed])
+    return [p.drafts(found) for p, found in zip(parsed, entities, strict=True)]

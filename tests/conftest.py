@@ -1,0 +1,30 @@
+"""Shared test setup: one on-disk cache per test session, so bundled benchmarks build once."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Set before any smepo_env import so every benchmark and index lands in the session cache,
+# never in the user's ~/.cache. A caller may point SMEPO_CACHE_DIR elsewhere to reuse builds.
+os.environ.setdefault("SMEPO_CACHE_DIR", tempfile.mkdtemp(prefix="smepo-test-cache-"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def fictional_benchmark():
+    """The default bundled benchmark (built on first use in the session cache)."""
+    from smepo_env.benchmarks import load_benchmark
+
+    return load_benchmark("fictional-world")
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    """The session's smepo cache directory."""
+    return Path(os.environ["SMEPO_CACHE_DIR"])
