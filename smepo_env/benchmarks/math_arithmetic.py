@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
-from smepo_env.benchmarks.math_steps import MathProblem, Step, fraction, money, number, pick_name
+from smepo_env.benchmarks.math_steps import MathProblem, Step, fraction, money, number, pick_name, possessive
 
 Template = Callable[[random.Random], MathProblem | None]
 
@@ -291,7 +291,7 @@ def _backwards(rng: random.Random) -> MathProblem | None:
     if start.denominator != 1 or before_second.denominator != 1:
         return None
     return MathProblem(
-        f"{name} spent 1/{first} of {pronoun == 'she' and 'her' or 'his'} money on a book, then 1/{second} of what was "
+        f"{name} spent 1/{first} of {possessive(pronoun)} money on a book, then 1/{second} of what was "
         f"left on lunch, and had ${left} left. How many dollars did {pronoun} have at the start?",
         str(start),
         (Step(f"After lunch {pronoun} kept {second - 1}/{second} of the money left after the book, so that amount was "

@@ -91,3 +91,8 @@ def pick_name(rng: random.Random) -> tuple[str, str]:
     """A random first name and its pronoun."""
     name = rng.choice(NAMES)
     return name, PRONOUN[name]
+
+
+def possessive(pronoun: str) -> str:
+    """``"she"`` -> ``"her"``, ``"he"`` -> ``"his"``."""
+    return "her" if pronoun == "she" else "his"

@@ -32,6 +32,7 @@ class CountryFacts:
         aliases: other names of the country that count as correct answers.
         part_of_world: the UN geoscheme (sub)region, e.g. ``"Western Europe"``.
         capital: the capital when both packages agree on it, else ``None``.
+        capital_aliases: the capital's names in both packages (with and without accents).
         capital_city_id: the GeoNames id of the capital's city entry, ``None`` when the capital
             is not a city of the data set or its name is shared by another city of the country.
         currency_name: e.g. ``"Euro"``.
@@ -48,6 +49,7 @@ class CountryFacts:
     aliases: tuple[str, ...]
     part_of_world: str
     capital: str | None
+    capital_aliases: tuple[str, ...]
     capital_city_id: int | None
     currency_name: str
     currency_code: str
@@ -133,17 +135,20 @@ def _nearby_city_ids(cities: list[dict]) -> dict[int, tuple[int, ...]]:
     return nearby
 
 
-def _country_aliases(name: str, info: dict) -> tuple[str, ...]:
-    iso = info.get("ISO", {})
-    codes = {iso.get("alpha2"), iso.get("alpha3")}
-    names = [name, info.get("name", ""), *info.get("altSpellings", [])]
+def _aliases(names: list[str], excluded: set[str] | None = None) -> tuple[str, ...]:
+    """The names, each also without accents, first occurrence kept, ``excluded`` left out."""
     aliases: list[str] = []
     for candidate in names:
         candidate = candidate.strip()
         for form in (candidate, ascii_fold(candidate)):
-            if form and form not in codes and form not in aliases:
+            if form and form not in (excluded or set()) and form not in aliases:
                 aliases.append(form)
     return tuple(aliases)
+
+
+def _country_aliases(name: str, info: dict) -> tuple[str, ...]:
+    iso = info.get("ISO", {})
+    return _aliases([name, info.get("name", ""), *info.get("altSpellings", [])], {iso.get("alpha2"), iso.get("alpha3")})
 
 
 def load_world_facts() -> WorldFacts:
@@ -195,7 +200,8 @@ def load_world_facts() -> WorldFacts:
         neighbours = [geo_countries[n]["name"] for n in geo["neighbours"].split(",") if n in geo_countries]
         countries.append(CountryFacts(
             code=code, name=geo["name"].strip(), aliases=_country_aliases(geo["name"].strip(), info), part_of_world=part_of_world,
-            capital=capital, capital_city_id=capital_city_id, currency_name=geo["currencyname"],
+            capital=capital, capital_aliases=_aliases([capital, info.get("capital") or ""]) if capital else (),
+            capital_city_id=capital_city_id, currency_name=geo["currencyname"],
             currency_code=geo["currencycode"], population=int(geo["population"]), area_km2=int(geo["areakm2"] or 0),
             neighbours=tuple(neighbours), demonym=info.get("demonym") or "",
             largest_cities=tuple(c["name"] for c in biggest),

@@ -1,0 +1,270 @@
+"""The code masker: hide implementations and execution results, keep signatures and the plan.
+
+Rules:
+
+1. **Code bodies** become ``[CODE]``, one placeholder per run of hidden lines, indentation kept:
+   fenced blocks (```` ``` ```` or ``~~~``, closed or not), ``<python>`` bodies, and unfenced
+   code in the prose: runs of lines that start like code (``for ... :``, ``x = ...``,
+   ``return``, ``import``, ``f(...)``, ``>>>`` ...) and parse with :mod:`ast` as a block, or line
+   by line. Prose that merely mentions code (``return the list``) does not parse and stays.
+2. **Signatures stay**: ``def``/``class`` header lines, found with :mod:`ast` (multi-line headers
+   included; the body of a one-line ``def f(x): return x`` is hidden after the colon), or by
+   pattern when the block is not Python (``function f(a) {``, ``fn f(a: i32) -> i32 {``,
+   ``int f(int a) {``). Decorators, docstrings and bodies are hidden.
+3. **Inline code** (```` `...` ````) is hidden when it holds an expression or statement
+   (```x + 1```, ```sorted(nums)[k]```, ```return x```, ```42```) and kept when it only names
+   something (```nums```, ```heapq.heappush```, ```sorted()```, ```nums[i]```) or is not Python.
+4. **Results** are hidden as ``[OUTPUT]``: ``<output>`` bodies, the value after ``Output:``,
+   ``Result:``, ``Returns:``, ``Prints:`` or ``Expected output:`` at the start of a line, lines
+   that follow a ``>>>`` prompt, and a literal after "returns", "prints", "outputs", "gives",
+   "evaluates to" or "equals" (``returns 42``, ``prints [1, 2]``).
+5. The ``<answer>`` body is masked as code when it holds code, else hidden as ``[ANSWER]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterator
+
+from smepo_env.masking.segments import split_segments
+from smepo_env.masking.spans import SpanDraft
+
+_FENCE = re.compile(r"(?m)^[ \t]*(```+|~~~+)[ \t]*([^\n`]*)\n")
+_INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+_CODE_START = re.compile(
+    r"[ \t]*(?:(?:async\s+)?def\s+\w+\s*\(|class\s+\w+|(?:for|while|if|elif|with)\s.*:\s*(?:#.*)?$"
+    r"|(?:else|try|finally)\s*:|except\b.*:|return\b|import\s+\w|from\s+[\w.]+\s+import\s|print\s*\("
+    r"|assert\s|raise\b|yield\b|@\w|[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z_]\w*)*\s*"
+    r"(?:[-+*/%&|^]|//|\*\*)?=(?!=)\s*\S|[A-Za-z_][\w.]*\s*\(.*\)\s*$|>>>\s)"
+)
+_OTHER_SIGNATURE = re.compile(
+    r"[ \t]*(?:(?:export\s+)?(?:async\s+)?function\s*\*?\s*\w+\s*\(.*|(?:pub(?:\([^)]*\))?\s+)?"
+    r"(?:async\s+)?fn\s+\w+.*|func\s+.*|(?!(?:if|for|while|switch|return|else|catch|new|do)\b)"
+    r"(?:[\w:<>,\[\]*&]+\s+)+[*&]?\w+\s*\([^;{}]*\)\s*(?:const\s*)?(?:throws\s+[\w.,\s]+)?)\{?\s*$"
+)
+_PY_SIGNATURE = re.compile(r"[ \t]*(?:(?:async\s+)?def\s+\w+\s*\(.*\)\s*(?:->.*)?|class\s+\w+.*):\s*(?:#.*)?$")
+_RESULT_LINE = re.compile(
+    r"(?im)^[ \t]*(?:[-*][ \t]*)?(?:\*\*)?(?:expected\s+output|actual\s+output|output|result|returns?|prints?"
+    r"|stdout)(?:\*\*)?[ \t]*[:=](?:\*\*)?[ \t]*(?P<body>\S[^\n]*?)[ \t]*$"
+)
+_RESULT_PHRASE = re.compile(
+    r"(?i)\b(?:returns?|outputs?|prints?|gives|yields|evaluates\s+to|equals)\s+"
+    r"(?P<body>-?\d+(?:\.\d+)?(?![\w.])|'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]|\([^)\n]*\)|True\b|False\b|None\b)"
+)
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of each line of ``text[start:end]``, newlines excluded."""
+    lines = []
+    cursor = start
+    while cursor <= end:
+        newline = text.find("\n", cursor, end)
+        stop = end if newline < 0 else newline
+        lines.append((cursor, stop))
+        if newline < 0:
+            break
+        cursor = newline + 1
+    return lines
+
+
+def _python_headers(source: str) -> dict[int, int | None] | None:
+    """Header lines of the defs and classes in ``source`` (0-based), or ``None`` if it is not Python.
+
+    Maps a line index to ``None`` (keep the whole line) or to the column where a one-line body
+    starts (keep the line up to there).
+    """
+    lines = source.split("\n")
+    indents = [line[: len(line) - len(line.lstrip())] for line in lines if line.strip()]
+    prefix = os.path.commonprefix(indents) if indents else ""
+    dedented = "\n".join(line[len(prefix) :] if line.strip() else "" for line in lines)
+    try:
+        tree = ast.parse(dedented)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    headers: dict[int, int | None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first_body = node.body[0]
+            if first_body.lineno == node.lineno:
+                headers[node.lineno - 1] = first_body.col_offset + len(prefix)
+            else:
+                for line in range(node.lineno - 1, first_body.lineno - 1):
+                    headers[line] = None
+    return headers
+
+
+def code_block_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
+    """Hide the code in ``text[start:end]`` except its signatures (rule 2)."""
+    lines = _lines(text, start, end)
+    headers = _python_headers(text[start:end])
+    if headers is None:
+        headers = {
+            index: None
+            for index, (line_start, line_end) in enumerate(lines)
+            if _PY_SIGNATURE.fullmatch(text, line_start, line_end)
+            or _OTHER_SIGNATURE.fullmatch(text, line_start, line_end)
+        }
+    drafts: list[SpanDraft] = []
+    run: list[tuple[int, int]] = []
+
+    def close_run() -> None:
+        if run:
+            first_start = run[0][0]
+            while first_start < run[0][1] and text[first_start] in " \t":
+                first_start += 1
+            drafts.append(SpanDraft(first_start, run[-1][1], "CODE"))
+            run.clear()
+
+    for index, (line_start, line_end) in enumerate(lines):
+        content_end = line_end
+        while content_end > line_start and text[content_end - 1].isspace():
+            content_end -= 1
+        if content_end == line_start:
+            continue
+        if index in headers:
+            column = headers[index]
+            close_run()
+            if column is not None and line_start + column < content_end:
+                drafts.append(SpanDraft(line_start + column, content_end, "CODE"))
+            continue
+        run.append((line_start, content_end))
+    close_run()
+    return drafts
+
+
+def _fences(text: str, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+    """Fenced blocks in ``text[start:end]``: ``(block_start, body_start, body_end, block_end)``."""
+    cursor = start
+    while True:
+        opening = _FENCE.search(text, cursor, end)
+        if opening is None:
+            return
+        marker = opening.group(1)
+        closing = re.compile(rf"(?m)^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
+        found = closing.search(text, opening.end(), end)
+        body_end = end if found is None else max(opening.end(), found.start() - 1)
+        block_end = end if found is None else found.end()
+        yield opening.start(), opening.end(), body_end, block_end
+        cursor = block_end
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _line_is_code(line: str) -> bool:
+    stripped = line.strip()
+    if stripped.startswith(">>>"):
+        return True
+    if stripped.endswith(":"):
+        stripped += " pass"
+    return _parses(stripped)
+
+
+def _is_reference(source: str) -> bool:
+    """Whether inline code only names something, or is not Python (kept visible, rule 3)."""
+    code = source.strip()
+    try:
+        node = ast.parse(code, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        is_signature = code.startswith(("def ", "class ", "async def ")) and _parses(code + " pass")
+        return is_signature or not _parses(code)
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        node = node.func
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name):
+        node = node.value
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _prose_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
+    """Unfenced code, inline code and results in a stretch of prose (rules 1, 3 and 4)."""
+    drafts: list[SpanDraft] = []
+    for match in _INLINE.finditer(text, start, end):
+        if not _is_reference(match.group(1)):
+            drafts.append(SpanDraft(match.start(1), match.end(1), "CODE"))
+    for match in _RESULT_LINE.finditer(text, start, end):
+        drafts.append(SpanDraft(match.start("body"), match.end("body"), "OUTPUT"))
+    for match in _RESULT_PHRASE.finditer(text, start, end):
+        drafts.append(SpanDraft(match.start("body"), match.end("body"), "OUTPUT"))
+    lines = _lines(text, start, end)
+    index = 0
+    while index < len(lines):
+        line_start, line_end = lines[index]
+        if not _CODE_START.match(text, line_start, line_end):
+            index += 1
+            continue
+        stop = index + 1
+        while stop < len(lines):
+            next_start, next_end = lines[stop]
+            line = text[next_start:next_end]
+            indented = line[:1] in (" ", "\t") and line.strip()
+            if not (indented or _CODE_START.match(text, next_start, next_end) or line.startswith("...")):
+                break
+            stop += 1
+        drafts.extend(_code_run_drafts(text, lines[index:stop]))
+        index = stop
+    return drafts
+
+
+def _code_run_drafts(text: str, lines: list[tuple[int, int]]) -> list[SpanDraft]:
+    block_start, block_end = lines[0][0], lines[-1][1]
+    block = text[block_start:block_end]
+    if not block.lstrip().startswith(">>>") and _python_headers(block) is not None:
+        return code_block_drafts(text, block_start, block_end)
+    drafts: list[SpanDraft] = []
+    after_prompt = False
+    for line_start, line_end in lines:
+        line = text[line_start:line_end]
+        content_start = line_start + len(line) - len(line.lstrip())
+        if line.lstrip().startswith((">>>", "...")):
+            after_prompt = True
+            prompt_end = content_start + 3
+            drafts.append(SpanDraft(prompt_end, line_start + len(line.rstrip()), "CODE"))
+        elif after_prompt and line.strip():
+            drafts.append(SpanDraft(content_start, line_start + len(line.rstrip()), "OUTPUT"))
+        elif _line_is_code(line) and not _PY_SIGNATURE.fullmatch(line):
+            drafts.append(SpanDraft(content_start, line_start + len(line.rstrip()), "CODE"))
+    return drafts
+
+
+def _text_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
+    """Fenced blocks and, between them, prose rules, for one expert-written stretch."""
+    drafts: list[SpanDraft] = []
+    cursor = start
+    for _, body_start, body_end, block_end in _fences(text, start, end):
+        drafts.extend(_prose_drafts(text, cursor, body_start))
+        drafts.extend(code_block_drafts(text, body_start, body_end))
+        cursor = block_end
+    drafts.extend(_prose_drafts(text, cursor, end))
+    return drafts
+
+
+def code_drafts(trace: str) -> list[SpanDraft]:
+    """Spans to hide in one code trace (rules in the module docstring)."""
+    drafts: list[SpanDraft] = []
+    for segment in split_segments(trace):
+        start, end = segment.body_start, segment.body_end
+        if segment.is_tool_output:
+            body = trace[start:end]
+            offset = len(body) - len(body.lstrip())
+            drafts.append(SpanDraft(start + offset, start + len(body.rstrip()), "OUTPUT"))
+        elif segment.tag == "python":
+            drafts.extend(code_block_drafts(trace, start, end))
+        elif segment.tag == "answer":
+            body = trace[start:end]
+            if _FENCE.search(body) or _python_headers(body) is not None and _CODE_START.match(body.strip()):
+                drafts.extend(_text_drafts(trace, start, end))
+            else:
+                offset = len(body) - len(body.lstrip())
+                drafts.append(SpanDraft(start + offset, start + len(body.rstrip()), "ANSWER"))
+        else:
+            drafts.extend(_text_drafts(trace, start, end))
+    return drafts

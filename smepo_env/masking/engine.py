@@ -1,0 +1,173 @@
+"""The public entry points: :func:`mask_trace` and its batched form :func:`mask_traces`.
+
+The engine dispatches to the domain masker (:mod:`~smepo_env.masking.search_masker`,
+:mod:`~smepo_env.masking.math_masker`, :mod:`~smepo_env.masking.code_masker`), then runs the
+**answer sweep** when gold answers are given: every occurrence of an answer or alias still
+visible, by the rules of :mod:`~smepo_env.masking.normalize` (normalized, word-boundary, derived
+words such as ``Parisian`` for ``Paris``), is hidden as ``[ANSWER]``. The sweep runs last and wins
+over every keep rule (a question entity, a step label ``Step 2`` when the answer is ``2``), so with
+answers given no normalized answer can be read in the masked text. Each visible stretch is then
+checked with :func:`~smepo_env.masking.normalize.contains_answer`; a stretch where an answer could
+still be read (only possible through exotic Unicode case mappings) is hidden whole.
+
+For the search domain the ``<answer>`` body of the trace itself is swept the same way even without
+gold answers. Every input text has a defined result: an empty trace gives an empty result, a trace
+without tags is read as one stretch of prose, an unclosed tag runs to the end.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from smepo_env.masking.code_masker import code_drafts
+from smepo_env.masking.math_masker import math_drafts
+from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
+from smepo_env.masking.regex_baseline import regex_baseline_mask
+from smepo_env.masking.search_masker import search_drafts
+from smepo_env.masking.segments import split_segments
+from smepo_env.masking.spans import MaskResult, SpanDraft, assemble, resolve_overlaps, visible_gaps
+
+DOMAINS: tuple[str, ...] = ("search", "math", "code")
+METHODS: tuple[str, ...] = ("engine", "regex")
+_SWEEP_ROUNDS = 3
+
+
+def _choice(name: str, value: object, valid: tuple[str, ...]) -> str:
+    if isinstance(value, str) and value in valid:
+        return value
+    options = ", ".join(repr(v) for v in valid)
+    close = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"Unknown {name} {value!r}: expected one of {options}{hint}")
+
+
+def _answer_list(answers: object, index: int) -> tuple[str, ...]:
+    if answers is None:
+        return ()
+    if isinstance(answers, str):
+        return (answers,)
+    if not isinstance(answers, Sequence) or not all(isinstance(a, str) for a in answers):
+        raise TypeError(
+            f"answers[{index}] must be a sequence of strings (or None), got {type(answers).__name__}: {answers!r}"
+        )
+    return tuple(answers)
+
+
+def _answer_bodies(trace: str) -> list[str]:
+    return [
+        trace[s.body_start : s.body_end].strip()
+        for s in split_segments(trace)
+        if s.tag == "answer" and trace[s.body_start : s.body_end].strip()
+    ]
+
+
+def _sweep(trace: str, drafts: list[SpanDraft], answers: Sequence[str]) -> list[SpanDraft]:
+    """Hide every visible occurrence of the answers; return the disjoint drafts."""
+    resolved = resolve_overlaps(drafts)
+    if not answers:
+        return resolved
+    for _ in range(_SWEEP_ROUNDS):
+        found = [
+            SpanDraft(start, end, "ANSWER")
+            for gap_start, gap_end in visible_gaps(len(trace), resolved)
+            for start, end in find_answer_occurrences(trace, answers, start=gap_start, end=gap_end)
+        ]
+        if not found:
+            break
+        resolved = resolve_overlaps(resolved + found)
+    leaking = [
+        SpanDraft(start, end, "ANSWER")
+        for start, end in visible_gaps(len(trace), resolved)
+        if contains_answer(trace[start:end], answers)
+    ]
+    return resolve_overlaps(resolved + leaking) if leaking else resolved
+
+
+def mask_traces(
+    traces: Sequence[str],
+    *,
+    domain: str,
+    questions: Sequence[str | None] | None = None,
+    answers: Sequence[Sequence[str] | None] | None = None,
+    method: str = "engine",
+) -> list[MaskResult]:
+    """Mask many traces of one domain; faster than one :func:`mask_trace` call per trace.
+
+    Args:
+        traces: the expert traces, as text.
+        domain: ``"search"``, ``"math"`` or ``"code"``.
+        questions: the question of each trace (``None`` entries allowed), or ``None`` for none.
+        answers: gold answers and aliases of each trace (``None`` entries allowed), or ``None``.
+        method: ``"engine"`` (this package's semantic masker) or ``"regex"`` (the reference's
+            baseline, which ignores questions and answers).
+
+    Returns:
+        One :class:`MaskResult` per trace, in order.
+
+    Raises:
+        ValueError: for an unknown domain or method, or when the lists differ in length.
+        TypeError: for a trace or question that is not a string, or malformed answers.
+    """
+    domain = _choice("domain", domain, DOMAINS)
+    method = _choice("method", method, METHODS)
+    if isinstance(traces, str):
+        raise TypeError("traces must be a sequence of strings; use mask_trace for a single trace")
+    traces = list(traces)
+    question_list = [None] * len(traces) if questions is None else list(questions)
+    answer_input = [None] * len(traces) if answers is None else list(answers)
+    if not len(traces) == len(question_list) == len(answer_input):
+        raise ValueError(
+            f"traces, questions and answers differ in length: {len(traces)}, {len(question_list)}, "
+            f"{len(answer_input)}"
+        )
+    for index, (trace, question) in enumerate(zip(traces, question_list, strict=True)):
+        if not isinstance(trace, str):
+            raise TypeError(f"traces[{index}] must be a string, got {type(trace).__name__}")
+        if question is not None and not isinstance(question, str):
+            raise TypeError(f"questions[{index}] must be a string or None, got {type(question).__name__}")
+    answer_lists = [_answer_list(a, i) for i, a in enumerate(answer_input)]
+    if method == "regex":
+        return [regex_baseline_mask(trace, domain=domain) for trace in traces]
+    if domain == "search":
+        all_drafts = search_drafts(traces, question_list, answer_lists)
+    elif domain == "math":
+        all_drafts = [math_drafts(t, q, a) for t, q, a in zip(traces, question_list, answer_lists, strict=True)]
+    else:
+        all_drafts = [code_drafts(t) for t in traces]
+    results = []
+    for trace, drafts, gold in zip(traces, all_drafts, answer_lists, strict=True):
+        sweep_answers = [*gold, *_answer_bodies(trace)] if domain == "search" else list(gold)
+        final = _sweep(trace, drafts, sweep_answers)
+        results.append(assemble(trace, final, domain=domain, method=method))
+    return results
+
+
+def mask_trace(
+    trace: str,
+    *,
+    domain: str,
+    question: str | None = None,
+    answers: Sequence[str] | None = None,
+    method: str = "engine",
+) -> MaskResult:
+    """Mask one expert trace: hide the spans on its critical path, keep its plan readable.
+
+    Args:
+        trace: the expert trace, as text (tags of :mod:`smepo_env.protocol`, or none).
+        domain: ``"search"``, ``"math"`` or ``"code"``.
+        question: the task's question; its entities (search) and numbers (math) stay visible.
+        answers: gold answers and aliases, hidden wherever they occur (a bare string counts as
+            one answer). The engine finds the critical path without them too.
+        method: ``"engine"``, or ``"regex"`` for the public reference's baseline (comparison only).
+
+    Returns:
+        The masked text, the hidden spans (offsets in ``trace``) and counts per kind.
+
+    Raises:
+        ValueError: for an unknown domain or method.
+        TypeError: for a trace or question that is not a string, or malformed answers.
+    """
+    if not isinstance(trace, str):
+        raise TypeError(f"trace must be a string, got {type(trace).__name__}")
+    return mask_traces([trace], domain=domain, questions=[question], answers=[answers], method=method)[0]

@@ -1,0 +1,135 @@
+"""Greedy evaluation of a model policy on held-out tasks, always without expert guidance.
+
+Evaluation measures what the policy does on its own: every env is made with
+``expert_guidance="none"`` whatever the caller's env kwargs say, and turns are decoded
+greedily. Episodes are played ``batch_size`` at a time through :func:`run_episodes`, so
+evaluation and training share one episode loop.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from smepo_env.rollout.episodes import run_episodes
+from smepo_env.rollout.generation import TransformersGenerator
+
+
+def load_policy(model_dir: str | os.PathLike[str], device: str | None = None) -> tuple[Any, Any]:
+    """Load a causal LM and its tokenizer for generation (float32 on CPU).
+
+    Args:
+        model_dir: a bundled alias, a checkpoint directory or a hub id (see
+            :func:`smepo_env.models.resolve_model`).
+        device: ``"cpu"``, ``"cuda"``...; default: CUDA when available.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from smepo_env.models import resolve_model
+
+    location = resolve_model(model_dir)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    tokenizer = AutoTokenizer.from_pretrained(location)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype).to(device)
+    model.eval()
+    return model, tokenizer
+
+
+def make_unguided_envs(env_id: str, env_kwargs: Mapping[str, Any] | None, count: int) -> list[Any]:
+    """``count`` envs of ``env_id`` with guidance switched off."""
+    import gymnasium as gym
+
+    import smepo_env  # noqa: F401  (registers the ids)
+
+    kwargs = {k: v for k, v in (env_kwargs or {}).items() if k != "expert_guidance"}
+    return [gym.make(env_id, expert_guidance="none", **kwargs) for _ in range(count)]
+
+
+def evaluate_policy(
+    model: Any,
+    tokenizer: Any,
+    env_id: str,
+    env_kwargs: Mapping[str, Any] | None,
+    reset_options_list: Sequence[Mapping[str, Any]],
+    *,
+    batch_size: int = 16,
+    max_completion_tokens: int = 512,
+    max_turn_tokens: int = 128,
+) -> list[dict[str, Any]]:
+    """Play each task once, greedily and unguided, with an in-memory model.
+
+    Returns:
+        One dict per task: ``task_id``, ``reward``, ``exact_match``, ``f1``, ``num_turns``,
+        ``num_searches``, ``end_reason``, ``answer``, ``prompt`` and ``transcript``.
+    """
+    generator = TransformersGenerator(model, tokenizer, temperature=0.0, batch_size=batch_size)
+    envs = make_unguided_envs(env_id, env_kwargs, min(batch_size, len(reset_options_list)))
+    results: list[dict[str, Any]] = []
+    try:
+        for start in range(0, len(reset_options_list), batch_size):
+            chunk = list(reset_options_list[start : start + batch_size])
+            episodes = run_episodes(
+                generator,
+                tokenizer,
+                envs[: len(chunk)],
+                chunk,
+                max_completion_tokens=max_completion_tokens,
+                max_turn_tokens=max_turn_tokens,
+            )
+            for episode in episodes:
+                results.append(
+                    {
+                        "task_id": episode.info.get("task_id"),
+                        "reward": episode.reward,
+                        "exact_match": float(episode.info.get("exact_match", 0.0)),
+                        "f1": float(episode.info.get("f1", 0.0)),
+                        "num_turns": episode.num_turns,
+                        "num_searches": episode.num_searches,
+                        "end_reason": episode.end_reason,
+                        "answer": episode.info.get("answer"),
+                        "prompt": episode.prompt,
+                        "transcript": episode.transcript(tokenizer),
+                    }
+                )
+    finally:
+        for env in envs:
+            env.close()
+    return results
+
+
+def evaluate_model_policy(
+    model_dir: str | os.PathLike[str],
+    env_id: str,
+    env_kwargs: Mapping[str, Any] | None,
+    reset_options_list: Sequence[Mapping[str, Any]],
+    batch_size: int = 16,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Load ``model_dir`` and evaluate it with :func:`evaluate_policy` (greedy, unguided).
+
+    Args:
+        model_dir: a bundled alias, a checkpoint directory or a hub id.
+        env_id: a registered ``smepo/*`` id.
+        env_kwargs: constructor kwargs of the env (``expert_guidance`` is ignored: always none).
+        reset_options_list: one ``reset`` options dict per task, e.g. ``{"task_id": ...}``.
+        batch_size: episodes played together.
+        **kwargs: ``max_completion_tokens`` / ``max_turn_tokens``.
+    """
+    model, tokenizer = load_policy(model_dir)
+    return evaluate_policy(model, tokenizer, env_id, env_kwargs, reset_options_list, batch_size=batch_size, **kwargs)
+
+
+def summarize_results(results: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Mean reward, exact match, F1, turns and searches over evaluation results."""
+    if not results:
+        return {"n": 0}
+    keys = ("reward", "exact_match", "f1", "num_turns", "num_searches")
+    summary: dict[str, float] = {k: statistics.fmean(float(r[k]) for r in results) for k in keys}
+    summary["n"] = len(results)
+    return summary

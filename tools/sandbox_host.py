@@ -1,0 +1,142 @@
+"""Host-side facts and resources of the Python sandbox: interpreter layout, private uids, work dirs."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import os
+import pwd
+import random
+import shutil
+import site
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InterpreterLayout:
+    """Where the interpreter lives and what namespace isolation must hide or keep visible.
+
+    Attributes:
+        executable: the interpreter that runs launcher and program (this process's own).
+        site_dirs: site-packages directories put on the program's ``PYTHONPATH`` (the
+            program runs with ``-S``, so ``.pth`` files are not processed).
+        hidden_dirs: home directories covered by an empty tmpfs in namespace isolation.
+        exposed_paths: paths under ``hidden_dirs`` bound back in read-only (the prefixes of
+            the interpreter, when it lives in a home directory, as pyenv puts it in ``/root``).
+    """
+
+    executable: str
+    site_dirs: tuple[str, ...]
+    hidden_dirs: tuple[str, ...]
+    exposed_paths: tuple[str, ...]
+
+
+def _outermost(paths: set[str]) -> tuple[str, ...]:
+    """Drop every path that lies inside another one of ``paths``."""
+    ordered = sorted(paths, key=len)
+    kept: list[str] = []
+    for path in ordered:
+        if not any(path == outer or path.startswith(outer + "/") for outer in kept):
+            kept.append(path)
+    return tuple(sorted(kept))
+
+
+@functools.cache
+def interpreter_layout() -> InterpreterLayout:
+    """Compute (once per process) the interpreter layout of this machine."""
+    site_dirs = tuple(path for path in site.getsitepackages() if os.path.isdir(path))
+    homes = {"/root", "/home"}
+    with contextlib.suppress(KeyError):
+        homes.add(pwd.getpwuid(os.geteuid()).pw_dir)
+    hidden = _outermost(
+        {os.path.realpath(home) for home in homes if os.path.isdir(home)} - {"/"},
+    )
+    needed = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site_dirs}
+    needed.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    real_needed = {os.path.realpath(path) for path in needed if os.path.exists(path)}
+    exposed = _outermost(
+        {path for path in real_needed if any(path.startswith(home + "/") for home in hidden)}
+    )
+    return InterpreterLayout(sys.executable, site_dirs, hidden, exposed)
+
+
+class UidSlots:
+    """Private uids for concurrent runs, allocated across processes with ``flock``'d lock files.
+
+    A slot is held for the whole run, so two runs never share a uid: each gets its own
+    RLIMIT_NPROC budget and a clean-up that kills "every process of this uid" hits only it.
+    """
+
+    def __init__(self, base: int, count: int) -> None:
+        """Use uids ``base .. base + count - 1``."""
+        self.base = base
+        self.count = count
+        self.lock_dir = os.path.join(tempfile.gettempdir(), f"smepo-sandbox-uids-{os.geteuid()}")
+
+    def _ensure_lock_dir(self) -> None:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(self.lock_dir, 0o700)
+        info = os.lstat(self.lock_dir)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise RuntimeError(f"uid lock directory {self.lock_dir!r} is not a private directory of ours")
+
+    @contextlib.contextmanager
+    def hold(self, wait_s: float) -> Iterator[int]:
+        """Hold a free uid until the block ends; wait up to ``wait_s`` for one to free up.
+
+        Raises:
+            TimeoutError: every slot stayed busy for ``wait_s`` seconds.
+        """
+        self._ensure_lock_dir()
+        deadline = time.monotonic() + wait_s
+        while True:
+            start = random.randrange(self.count)
+            for offset in range(self.count):
+                slot = (start + offset) % self.count
+                path = os.path.join(self.lock_dir, f"{self.base + slot}.lock")
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                try:
+                    yield self.base + slot
+                finally:
+                    os.close(fd)
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"all {self.count} sandbox uids stayed busy for {wait_s:g} s")
+            time.sleep(0.01)
+
+
+def make_work_dir(root: str | None, owner_uid: int | None) -> str:
+    """Create an empty private work directory (mode 0700), owned by ``owner_uid`` when given."""
+    path = tempfile.mkdtemp(prefix="smepo-sandbox-", dir=root)
+    if owner_uid is not None:
+        os.chown(path, owner_uid, owner_uid)
+    return path
+
+
+def remove_tree(path: str) -> None:
+    """Remove a work directory even when the program made parts of it unwritable."""
+
+    def make_writable_and_retry(function, target, *_):  # type: ignore[no-untyped-def]
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(target), 0o700)
+            if os.path.isdir(target) and not os.path.islink(target):
+                os.chmod(target, 0o700)
+        function(target)
+
+    with contextlib.suppress(OSError):
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=make_writable_and_retry)
+        else:
+            shutil.rmtree(path, onerror=make_writable_and_retry)
+    shutil.rmtree(path, ignore_errors=True)
