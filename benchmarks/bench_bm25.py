@@ -21,7 +21,9 @@ def _corpus_and_queries(passages: int, n_queries: int):
     from smepo_env.benchmarks.fictional_world import generate
 
     corpus, plans = generate(size=passages / 4216)
-    queries = [(hop.query, hop.gold_passage_id) for split in plans.values() for plan in split for hop in plan.hops]
+    queries = [
+        (hop.query, hop.gold_passage_id) for split in plans.values() for plan in split for hop in plan.hops
+    ]
     return corpus, queries[:n_queries]
 
 
@@ -47,13 +49,23 @@ def _run_backend(backend: str, passages: int, n_queries: int, queue) -> None:  #
         started = time.perf_counter()
         retriever.batch_search(texts, 3)
         batched_qps = len(texts) / (time.perf_counter() - started)
-    recall = sum(any(h.passage.id == gold for h in hits) for hits, (_, gold) in zip(single, queries, strict=True))
-    queue.put({
-        "backend": backend, "passages": len(corpus), "queries": len(texts), "build_s": build_s,
-        "single_qps": single_qps, "batched_qps": batched_qps, "recall@3": recall / len(texts),
-        "peak_mb": _peak_mb(), "index_mb": _peak_mb() - base_mb,
-        "top1": [hits[0].passage.id if hits else None for hits in single],
-    })
+    recall = sum(
+        any(h.passage.id == gold for h in hits) for hits, (_, gold) in zip(single, queries, strict=True)
+    )
+    queue.put(
+        {
+            "backend": backend,
+            "passages": len(corpus),
+            "queries": len(texts),
+            "build_s": build_s,
+            "single_qps": single_qps,
+            "batched_qps": batched_qps,
+            "recall@3": recall / len(texts),
+            "peak_mb": _peak_mb(),
+            "index_mb": _peak_mb() - base_mb,
+            "top1": [hits[0].passage.id if hits else None for hits in single],
+        }
+    )
 
 
 def run(backend: str, passages: int, n_queries: int) -> dict:
@@ -76,12 +88,18 @@ def main() -> None:
     fast = run("bm25s", args.passages, args.queries)
     reference = run("rank_bm25", args.passages, args.reference_queries)
     shared = min(len(reference["top1"]), len(fast["top1"]))
-    agreement = sum(a == b for a, b in zip(fast["top1"][:shared], reference["top1"][:shared], strict=True)) / shared
+    agreement = (
+        sum(a == b for a, b in zip(fast["top1"][:shared], reference["top1"][:shared], strict=True)) / shared
+    )
     print(f"\nBM25 on {fast['passages']:,} fictional-world passages (top-3)")
-    print(f"{'backend':<11}{'queries':>8}{'build s':>9}{'q/s single':>12}{'q/s batch':>11}{'recall@3':>10}{'peak MB':>9}")
+    print(
+        f"{'backend':<11}{'queries':>8}{'build s':>9}{'q/s single':>12}{'q/s batch':>11}{'recall@3':>10}{'peak MB':>9}"
+    )
     for r in (fast, reference):
-        print(f"{r['backend']:<11}{r['queries']:>8}{r['build_s']:>9.1f}{r['single_qps']:>12.1f}{r['batched_qps']:>11.1f}"
-              f"{r['recall@3']:>10.3f}{r['peak_mb']:>9.0f}")
+        print(
+            f"{r['backend']:<11}{r['queries']:>8}{r['build_s']:>9.1f}{r['single_qps']:>12.1f}{r['batched_qps']:>11.1f}"
+            f"{r['recall@3']:>10.3f}{r['peak_mb']:>9.0f}"
+        )
     print(f"speed-up bm25s / rank-bm25 (single queries): {fast['single_qps'] / reference['single_qps']:.0f}x")
     print(f"top-1 agreement on the {shared} queries both ran: {agreement:.3f}")
 

@@ -40,7 +40,9 @@ def main() -> None:
     print(f"{'what':<32}{'per second':>12}")
     print(f"{'retriever.search alone':<32}{search_rate:>12.0f}")
     print(f"{'env.step with <search>':<32}{step_rate:>12.0f}")
-    print(f"env overhead: {1e6 / step_rate - 1e6 / search_rate:.0f} us per step ({step_rate / search_rate:.2f}x of bare search)")
+    print(
+        f"env overhead: {1e6 / step_rate - 1e6 / search_rate:.0f} us per step ({step_rate / search_rate:.2f}x of bare search)"
+    )
 
 
 if __name__ == "__main__":

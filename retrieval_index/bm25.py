@@ -9,6 +9,8 @@ serves as the reference ranking in tests and benchmarks.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 from collections.abc import Sequence
@@ -25,11 +27,26 @@ DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
 
 
+@functools.cache
 def _has_numba() -> bool:
+    """True when numba is importable; also turns on numba's on-disk cache for bm25s's kernels.
+
+    bm25s compiles its numba kernels without ``cache=True``, which costs every new process
+    about ten seconds on its first query. Enabling the dispatchers' cache before their first
+    call stores the machine code next to bm25s (or in ``NUMBA_CACHE_DIR``), so only the
+    first process on a machine pays.
+    """
     try:
-        import numba  # noqa: F401
+        import bm25s.numba.retrieve_utils as retrieve_utils
+        import bm25s.numba.selection as selection
+        from numba.core.registry import CPUDispatcher
     except ImportError:
         return False
+    for module in (retrieve_utils, selection):
+        for dispatcher in vars(module).values():
+            if isinstance(dispatcher, CPUDispatcher):
+                with contextlib.suppress(Exception):  # caching is an optimisation only
+                    dispatcher.enable_caching()
     return True
 
 

@@ -123,7 +123,7 @@ def factory_string(config: DenseConfig, num_vectors: int, dimension: int) -> str
         pq_m = config.pq_m or max(1, dimension // 8)
         if dimension % pq_m:
             raise ValueError(f"pq_m={pq_m} must divide the encoder dimension {dimension}")
-        bits = min(8, max(1, int(math.log2(max(2, num_vectors // 39)))))  # fewer codes on tiny corpora
+        bits = min(8, max(1, int(math.log2(max(2, num_vectors)))))  # k-means needs a point per code
         return f"IVF{nlist},PQ{pq_m}x{bits}"
     return config.index_type
 
@@ -142,7 +142,9 @@ def build_faiss_index(
     """
     import faiss
 
-    index = faiss.index_factory(dimension, factory_string(config, num_vectors, dimension), faiss.METRIC_INNER_PRODUCT)
+    index = faiss.index_factory(
+        dimension, factory_string(config, num_vectors, dimension), faiss.METRIC_INNER_PRODUCT
+    )
     if not index.is_trained:
         rng = np.random.default_rng(0)
         ivf = faiss.try_extract_index_ivf(index)
@@ -196,7 +198,9 @@ class DenseRetriever(Retriever):
         self.config = DenseConfig.from_options(options)
         self.passages = list(passages)
         self.encoder = self.config.make_encoder(device=device, allow_download=allow_download)
-        vectors = self.encoder.encode_passages(self.passages, batch_size=batch_size, show_progress=show_progress)
+        vectors = self.encoder.encode_passages(
+            self.passages, batch_size=batch_size, show_progress=show_progress
+        )
         self.index = build_faiss_index(lambda: [vectors], len(vectors), self.encoder.dimension, self.config)
 
     def __len__(self) -> int:

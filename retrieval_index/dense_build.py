@@ -121,7 +121,9 @@ def encode_shards(
                 with atomic_file(vectors_path, "wb") as handle:
                     np.save(handle, vectors)
                 with atomic_file(info_path) as handle:
-                    handle.write(json.dumps({"rows": len(chunk), "first_id": chunk[0].id, "last_id": chunk[-1].id}))
+                    handle.write(
+                        json.dumps({"rows": len(chunk), "first_id": chunk[0].id, "last_id": chunk[-1].id})
+                    )
             shard_files.append(vectors_path)
             bar.update(len(chunk))
     return shard_files
@@ -188,7 +190,13 @@ def build_dense_index(
             print(f"building faiss {config.index_type} index over {num_vectors} vectors", flush=True)
         index = build_faiss_index(lambda: shards, num_vectors, encoder.dimension, config)
         write_dense_files(staging, index, config, encoder)
-        write_meta(staging, "dense", num_vectors, {**options, "shard_size": shard_size}, time.perf_counter() - started)
+        write_meta(
+            staging,
+            "dense",
+            num_vectors,
+            {**options, "shard_size": shard_size},
+            time.perf_counter() - started,
+        )
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return Path(out_dir)

@@ -26,7 +26,9 @@ import numpy as np
 from retrieval_index.base import Passage
 
 DEFAULT_ENCODER = "default"
-BUNDLED_ALIASES = frozenset({"default", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"})
+BUNDLED_ALIASES = frozenset(
+    {"default", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
+)
 E5_QUERY_PREFIX = "query: "
 E5_PASSAGE_PREFIX = "passage: "
 
@@ -112,7 +114,10 @@ class SentenceEncoder:
         if max_seq_length is not None:
             self.model.max_seq_length = int(max_seq_length)
         self.max_seq_length = int(self.model.max_seq_length)
-        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension())
 
     def config(self) -> dict[str, Any]:

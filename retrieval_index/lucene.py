@@ -68,7 +68,9 @@ def write_collection(
                 handle = (collection_dir / f"part-{count // passages_per_file:05d}.jsonl").open(
                     "w", encoding="utf-8"
                 )
-            handle.write(json.dumps({"id": passage.id, "contents": passage.contents}, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps({"id": passage.id, "contents": passage.contents}, ensure_ascii=False) + "\n"
+            )
             count += 1
     finally:
         if handle is not None:
@@ -77,7 +79,12 @@ def write_collection(
 
 
 def run_indexer(
-    collection_dir: Path, index_dir: Path, *, threads: int | None = None, total: int = 0, show_progress: bool = False
+    collection_dir: Path,
+    index_dir: Path,
+    *,
+    threads: int | None = None,
+    total: int = 0,
+    show_progress: bool = False,
 ) -> int:
     """Index a JsonCollection with Anserini in a child Java process.
 
@@ -173,12 +180,18 @@ class LuceneRetriever(Retriever):
         workspace = Path(self._workspace.name)
         total = write_collection(passages, workspace / "collection")
         run_indexer(
-            workspace / "collection", workspace / "index", threads=threads, total=total, show_progress=show_progress
+            workspace / "collection",
+            workspace / "index",
+            threads=threads,
+            total=total,
+            show_progress=show_progress,
         )
         shutil.rmtree(workspace / "collection")
         self._open(workspace / "index", list(passages), k1=k1, b=b, threads=threads)
 
-    def _open(self, index_dir: Path, passages: list[Passage], *, k1: float, b: float, threads: int | None) -> None:
+    def _open(
+        self, index_dir: Path, passages: list[Passage], *, k1: float, b: float, threads: int | None
+    ) -> None:
         self.passages = passages
         self.by_id = {passage.id: passage for passage in passages}
         self.index_dir = index_dir
@@ -266,7 +279,9 @@ def build_lucene_index(
             count = write_collection(passages, collection, passages_per_file)
         if count == 0:
             raise ValueError(f"cannot build a Lucene index over an empty corpus: {corpus_path}")
-        run_indexer(collection, staging / LUCENE_SUBDIR, threads=threads, total=count, show_progress=show_progress)
+        run_indexer(
+            collection, staging / LUCENE_SUBDIR, threads=threads, total=count, show_progress=show_progress
+        )
         shutil.rmtree(collection)
         (staging / CONFIG_FILE).write_text(json.dumps({"k1": float(k1), "b": float(b)}))
         options = {"k1": k1, "b": b}

@@ -93,4 +93,3 @@ def tee_passages(passages: Iterable[Passage], handle: IO[str]) -> Iterator[Passa
     for passage in passages:
         handle.write(json.dumps(passage.to_row(), ensure_ascii=False) + "\n")
         yield passage
-

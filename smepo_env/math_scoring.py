@@ -20,6 +20,10 @@ interrupt a thread at all. This module therefore:
   error="timeout"``. Workers are pooled (one per concurrently calling thread) and exit when
   the process does.
 
+In the main thread math-verify owns ``SIGALRM`` during a call (it installs its handler and
+cancels any pending ``alarm``); a program that uses ``SIGALRM`` itself should score from another
+thread, which takes the worker path.
+
 Nothing here raises on bad input: a non-string, an unparsable answer, a timeout or a crashed
 worker all give ``correct=False`` with the reason in :attr:`MathVerdict.error`.
 """
@@ -41,6 +45,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +60,7 @@ _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _DELIMITED = re.compile(r"^\s*(\$\$|\$|\\\(|\\\[)(.*?)(\$\$|\$|\\\)|\\\])\s*$", re.DOTALL)
 _CURRENCY = re.compile(r"\\?\$(?=\s*[-+]?\d)")
 _HAS_MATH_DELIMITERS = re.compile(r"\$|\\\(|\\\[")
+_SCIENTIFIC = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d{1,3}")
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ def _math_candidates(answer: str) -> tuple[str, str | None]:
     delimited = _DELIMITED.match(answer)
     if delimited and not _HAS_MATH_DELIMITERS.search(delimited.group(2)):
         answer = delimited.group(2).strip()
+    if _SCIENTIFIC.fullmatch(answer):
+        answer = format(Decimal(answer), "f")  # "1e3" would parse as 1 * e * 3
     without_currency = _CURRENCY.sub("", answer)
     if _HAS_MATH_DELIMITERS.search(without_currency):
         return answer, None  # math-verify finds the delimited parts itself

@@ -29,8 +29,11 @@ def test_size_scales_the_corpus():
 def test_world_has_look_alike_distractors():
     world = build_world(1.0)
     names = {p.name for p in world.people}
-    twins = [n for n in names if any(n[:-k] + c + n[-k + 1 :] in names for k in range(1, 4) for c in "aeiou"
-                                     if n[-k] != c)]
+    twins = [
+        n
+        for n in names
+        if any(n[:-k] + c + n[-k + 1 :] in names for k in range(1, 4) for c in "aeiou" if n[-k] != c)
+    ]
     assert len(twins) > 100
 
 
@@ -47,7 +50,11 @@ def test_splits_sizes_and_types(fictional_benchmark):
 def test_held_out_people_are_not_in_training_questions(fictional_benchmark):
     train_text = " ".join(t.question for t in fictional_benchmark.tasks("train"))
     single_hop_test = [t for t in fictional_benchmark.tasks("test") if t.question_type == "single-hop"]
-    people = [t.question.split(" born?")[0].removeprefix("Where was ") for t in single_hop_test if t.question.endswith("born?")]
+    people = [
+        t.question.split(" born?")[0].removeprefix("Where was ")
+        for t in single_hop_test
+        if t.question.endswith("born?")
+    ]
     assert people and not any(person in train_text for person in people)
 
 

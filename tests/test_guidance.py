@@ -12,7 +12,12 @@ from smepo_env.envs.search_qa import SearchQAEnv
 from smepo_env.guidance import DEFAULT_INTRO, ExpertGuidanceWrapper, cut_prefix
 
 TRACE = "<think>line one</think>\n<search>query two</search>\n\n<information>Doc 1(Title: T) text</information>\n\n<answer>Gaekuth</answer>"
-TASK = {"id": "t1", "question": "Where was Bridith Nouju born?", "answers": ["Gaekuth"], "expert_trace": TRACE}
+TASK = {
+    "id": "t1",
+    "question": "Where was Bridith Nouju born?",
+    "answers": ["Gaekuth"],
+    "expert_trace": TRACE,
+}
 
 
 def _guided(mode: str, **kwargs):
@@ -41,12 +46,15 @@ def test_prefix_cuts_back_to_a_line_boundary():
     assert info["guidance"]["shown_chars"] == len(shown)
 
 
-@pytest.mark.parametrize(("text", "ratio", "expected"), [
-    ("a\nb\nc\nd", 1.0, "a\nb\nc\nd"),
-    ("aaaa\nbbbb\ncccc", 0.6, "aaaa"),
-    ("no newline at all here", 0.5, "no newline"),
-    ("", 0.5, ""),
-])
+@pytest.mark.parametrize(
+    ("text", "ratio", "expected"),
+    [
+        ("a\nb\nc\nd", 1.0, "a\nb\nc\nd"),
+        ("aaaa\nbbbb\ncccc", 0.6, "aaaa"),
+        ("no newline at all here", 0.5, "no newline"),
+        ("", 0.5, ""),
+    ],
+)
 def test_cut_prefix(text, ratio, expected):
     assert cut_prefix(text, ratio) == expected
 
@@ -72,12 +80,15 @@ def test_missing_trace_runs_unguided_and_is_counted():
         assert info["guidance"]["missing_traces"] == expected
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"mode": "maksed"}, "Did you mean 'masked'"),
-    ({"mode": "full", "prefix_ratio": 0}, r"prefix_ratio must be a number in \(0, 1\]"),
-    ({"mode": "full", "prefix_ratio": 1.5}, "prefix_ratio"),
-    ({"mode": "full", "domain": "chess"}, "domain must be one of"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "maksed"}, "Did you mean 'masked'"),
+        ({"mode": "full", "prefix_ratio": 0}, r"prefix_ratio must be a number in \(0, 1\]"),
+        ({"mode": "full", "prefix_ratio": 1.5}, "prefix_ratio"),
+        ({"mode": "full", "domain": "chess"}, "domain must be one of"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     mode = kwargs.pop("mode")
     with pytest.raises(ValueError, match=message):

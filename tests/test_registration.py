@@ -11,8 +11,12 @@ from gymnasium.utils.env_checker import check_env
 
 import smepo_env
 
-ACTIONS = ["<think>plan</think><search>the first query</search>", "<python>print(6 * 7)</python>",
-           "no tags here", "<answer>42</answer>"]
+ACTIONS = [
+    "<think>plan</think><search>the first query</search>",
+    "<python>print(6 * 7)</python>",
+    "no tags here",
+    "<answer>42</answer>",
+]
 
 
 def _rollout(env: gym.Env, seed: int) -> list:

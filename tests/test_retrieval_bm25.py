@@ -18,7 +18,13 @@ CITIES = ["Veldra", "Dorvik", "Kessen", "Lisset", "Marrow", "Ostra", "Pellin", "
 def passages():
     rows = []
     for i in range(200):
-        rows.append(Passage(f"p{i}", f"Person {i:03d} Zed{i}", f"Zed{i} is a painter born in {CITIES[i % 8]} in {1900 + i}."))
+        rows.append(
+            Passage(
+                f"p{i}",
+                f"Person {i:03d} Zed{i}",
+                f"Zed{i} is a painter born in {CITIES[i % 8]} in {1900 + i}.",
+            )
+        )
     return rows
 
 

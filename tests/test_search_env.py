@@ -38,7 +38,9 @@ def test_expert_episode_scores_one(env, fictional_benchmark):
     assert (observation, reward, terminated, truncated) == ("", 1.0, True, False)
     assert info["exact_match"] == 1.0 and info["f1"] == 1.0 and info["answer"] == task.answers[0]
     assert info["num_searches"] == len(actions) - 1
-    assert [m["role"] for m in info["messages"]] == ["user"] + ["assistant", "user"] * (len(actions) - 1) + ["assistant"]
+    assert [m["role"] for m in info["messages"]] == ["user"] + ["assistant", "user"] * (len(actions) - 1) + [
+        "assistant"
+    ]
 
 
 def test_users_own_task_and_normalized_reward(env):

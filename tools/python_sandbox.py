@@ -28,8 +28,14 @@ found once per process by running a probe program at each level):
     every process of that uid is killed afterwards. The network stays reachable. Needs the
     interpreter to be readable by that uid (not the case with pyenv under ``/root``).
 ``none``
-    Same uid as the caller; limits, process group, and a child-subreaper sweep only. Root
-    ignores RLIMIT_NPROC and can undo anything, so this level does not contain hostile code.
+    Same uid as the caller; limits, process group, and a child-subreaper sweep only (if the
+    program kills its launcher, the parent kills the program's process group). Root ignores
+    RLIMIT_NPROC and can undo anything, so this level does not contain hostile code.
+
+Start-up: launchers are forked from a warm fork server (:mod:`tools.sandbox_forkserver`,
+one per parent process) instead of starting an interpreter each run; the program itself is
+always a freshly ``exec``'d interpreter, so no state is shared between runs. Set
+``SandboxConfig.fork_server=False`` to start each launcher with ``subprocess.Popen``.
 
 Cgroups are not used (often read-only or absent in containers); a run can therefore use at
 most ``max_processes`` x ``memory_mb`` of memory. No external tool (bubblewrap, nsjail) is
@@ -46,8 +52,8 @@ import contextlib
 import os
 import shutil
 import signal
-import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -57,7 +63,17 @@ from tools.sandbox_config import (
     SandboxConfig,
     SandboxUnavailableError,
 )
-from tools.sandbox_host import UidSlots, interpreter_layout, make_work_dir, remove_tree
+from tools.sandbox_host import (
+    UidSlots,
+    fork_server,
+    interpreter_layout,
+    launcher_command,
+    make_work_dir,
+    program_env,
+    remove_tree,
+    sweep_uid,
+)
+from tools.sandbox_outcome import format_result, interpret_run, sandbox_error_result
 from tools.sandbox_process import RawRun, run_launcher
 
 if TYPE_CHECKING:
@@ -74,11 +90,20 @@ __all__ = [
     "format_result",
 ]
 
-LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_launcher.py")
+NAMESPACE_WORK_DIR = "/tmp/sandbox"
+"""Where the work directory appears inside namespace isolation (the same path every run)."""
 _PROBE_TOKEN = "smepo-sandbox-probe-ok"
 _probe_lock = threading.Lock()
 _probe_results: dict[str, str] = {}  # level -> "" when it works, else why it does not
 _uid_slots: dict[tuple[int, int], UidSlots] = {}
+
+
+def _reset_lock_in_child() -> None:
+    global _probe_lock
+    _probe_lock = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_reset_lock_in_child)
 
 
 class PythonSandbox:
@@ -148,11 +173,12 @@ class PythonSandbox:
         """
         config = self.config
         as_root = os.geteuid() == 0 and level != "none"
-        with self._private_uid(as_root) as uid:
+        with contextlib.ExitStack() as stack:
             try:
+                uid = stack.enter_context(self._private_uid(as_root))
                 work_dir = make_work_dir(config.work_root, uid)
-            except OSError as error:
-                return _sandbox_error(level, f"cannot create a work directory: {error}"), b""
+            except (OSError, RuntimeError) as error:  # no free uid, no work directory
+                return sandbox_error_result(level, f"cannot prepare the sandbox: {error}"), b""
             try:
                 for name, text in files.items():
                     path = os.path.join(work_dir, name)
@@ -161,19 +187,23 @@ class PythonSandbox:
                     if uid is not None:
                         os.chown(path, uid, uid)
                 raw = run_launcher(
+                    launcher_command(),
                     self._launcher_argv(level, work_dir, uid, timeout_s, program),
-                    env=_program_env(work_dir),
+                    env=program_env(NAMESPACE_WORK_DIR if level == "namespace" else work_dir),
                     cwd=work_dir,
                     stdin_data=stdin,
                     timeout_s=timeout_s,
                     max_output_bytes=config.max_output_bytes,
                     with_report=with_report,
+                    fork_server=fork_server() if config.fork_server else None,
                 )
-                if uid is not None and (raw.killed_by_parent or not raw.status_lines):
-                    _sweep_uid(uid)
+            except OSError as error:
+                return sandbox_error_result(level, f"cannot start the sandbox: {error}"), b""
+            else:
+                _clean_up_after_launcher(raw, level, uid)
             finally:
                 remove_tree(work_dir)
-        return _interpret(raw, level, config, timeout_s), raw.report
+        return interpret_run(raw, level, config, timeout_s), raw.report
 
     @contextlib.contextmanager
     def _private_uid(self, as_root: bool) -> Iterator[int | None]:
@@ -193,6 +223,7 @@ class PythonSandbox:
             "status_fd": "{status_fd}",
             "timeout": f"{timeout_s:.3f}",
             "workdir": work_dir,
+            "mountpoint": NAMESPACE_WORK_DIR,
             "tmpfs_mb": str(config.max_file_mb),
             "cpu": str(config.cpu_limit_s),
             "as": str(config.memory_mb << 20),
@@ -203,7 +234,7 @@ class PythonSandbox:
             options["nproc"] = str(config.max_processes)
         if uid is not None:
             options["uid"] = str(uid)
-        argv = [layout.executable, "-I", "-S", LAUNCHER_PATH, level]
+        argv = [level]
         argv += [f"{key}={value}" for key, value in options.items()]
         if level == "namespace":
             argv += [f"hide={path}" for path in layout.hidden_dirs]
@@ -211,121 +242,25 @@ class PythonSandbox:
         return [*argv, "--", layout.executable, "-S", "-s", "-u", *program]
 
 
-def _program_env(work_dir: str) -> dict[str, str]:
-    """The complete environment of the launcher and the program: nothing is inherited."""
-    layout = interpreter_layout()
-    bin_dir = os.path.dirname(layout.executable)
-    return {
-        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": work_dir,
-        "TMPDIR": work_dir,
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONPATH": os.pathsep.join(layout.site_dirs),
-        "PYTHONUTF8": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": work_dir,
-        **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"),
-    }
+def _clean_up_after_launcher(raw: RawRun, level: str, uid: int | None) -> None:
+    """Kill what a launcher that died early (or was killed) could not clean up itself.
 
-
-def _sweep_uid(uid: int) -> None:
-    """Kill every process of a private uid (used when the launcher did not finish its job)."""
-    layout = interpreter_layout()
-    argv = [layout.executable, "-I", "-S", LAUNCHER_PATH, "sweep", "status_fd=2", f"uid={uid}", "--"]
-    with contextlib.suppress(OSError, ValueError):
-        import subprocess
-
-        subprocess.run(argv, env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
-
-
-def _sandbox_error(level: str, text: str) -> ExecutionResult:
-    return ExecutionResult("", "", None, False, False, level, 0.0, "sandbox", text)
-
-
-_SIGNAL_KINDS = {signal.SIGXCPU: "cpu_time", signal.SIGXFSZ: "file_size"}
-
-
-def _interpret(raw: RawRun, level: str, config: SandboxConfig, timeout_s: float) -> ExecutionResult:
-    """Turn the launcher's status lines and the captured output into an :class:`ExecutionResult`."""
-    stdout = raw.stdout.decode("utf-8", "replace")
-    stderr = raw.stderr.decode("utf-8", "replace")
-    outcome = {line.partition(" ")[0]: line.partition(" ")[2] for line in raw.status_lines}
-    exit_code: int | None = None
-    kind, text = "", ""
-    if "exit" in outcome:
-        exit_code = int(outcome["exit"])
-    elif "signal" in outcome:
-        exit_code = -int(outcome["signal"])
-    timed_out = exit_code is None and ("timeout" in outcome or raw.killed_by_parent)
-    if raw.output_stopped:
-        exit_code, kind = None, "output_limit"
-        text = f"Output limit exceeded: stopped after {raw.stdout_total + raw.stderr_total} bytes"
-    elif "error" in outcome:
-        kind, text = "sandbox", f"Sandbox error: {outcome['error']}"
-    elif timed_out:
-        kind, text = "timeout", f"Timed out after {timeout_s:g} s"
-    elif exit_code is None:
-        kind, text = "sandbox", f"Sandbox error: launcher ended with status {raw.launcher_returncode}"
-    elif exit_code < 0:
-        number = -exit_code
-        kind = _SIGNAL_KINDS.get(number, "signal")  # type: ignore[call-overload]
-        text = _describe_signal(number, config)
-    elif exit_code != 0:
-        last_line = stderr.rstrip().rpartition("\n")[2]
-        if "MemoryError" in last_line:
-            kind, text = "memory", f"Memory limit exceeded ({config.memory_mb} MB)"
-        else:
-            kind, text = "exit", f"Exit code {exit_code}"
-    truncated = raw.stdout_total > len(raw.stdout) or raw.stderr_total > len(raw.stderr)
-    return ExecutionResult(
-        stdout=stdout,
-        stderr=stderr,
-        exit_code=exit_code,
-        timed_out=timed_out,
-        truncated=truncated,
-        isolation=level,
-        duration_s=raw.duration_s,
-        error_kind=kind,  # type: ignore[arg-type]
-        error=text,
-        stdout_bytes=raw.stdout_total,
-        stderr_bytes=raw.stderr_total,
-    )
-
-
-def _describe_signal(number: int, config: SandboxConfig) -> str:
-    if number == signal.SIGXCPU:
-        return f"CPU time limit exceeded ({config.cpu_limit_s} s)"
-    if number == signal.SIGXFSZ:
-        return f"File size limit exceeded ({config.max_file_mb} MB)"
-    try:
-        name = signal.Signals(number).name
-    except ValueError:
-        name = f"signal {number}"
-    detail = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (possibly out of memory)"}.get(name, "")
-    return f"Killed by {name}{detail}"
-
-
-def format_result(result: ExecutionResult) -> str:
-    """The text the model sees for a run: the body of its ``<output>…</output>`` observation.
-
-    Stdout comes first, then stderr (its tail), then one line for an abnormal end, e.g.
-    ``[Timed out after 5 s]``. Cut-off output is marked where it was cut.
+    In namespace isolation there is nothing to do: the pid namespace died with its init.
     """
-    parts: list[str] = []
-    if result.stdout:
-        parts.append(result.stdout.rstrip("\n"))
-        if result.stdout_bytes > len(result.stdout.encode("utf-8", "replace")):
-            parts.append(f"[... stdout truncated: {result.stdout_bytes} bytes in total]")
-    if result.stderr:
-        if result.stderr_bytes > len(result.stderr.encode("utf-8", "replace")):
-            parts.append(f"[... stderr truncated: showing its end of {result.stderr_bytes} bytes]")
-        parts.append(result.stderr.rstrip("\n"))
-    if result.error_kind and not (result.error_kind == "exit" and result.stderr.strip()):
-        parts.append(f"[{result.error}]")
-    return "\n".join(parts) if parts else "(no output)"
+    outcome = {line.partition(" ")[0]: line.partition(" ")[2] for line in raw.status_lines}
+    finished = not raw.killed_by_parent and bool(outcome.keys() & {"exit", "signal", "timeout", "stopped"})
+    if finished or level == "namespace":
+        return
+    if uid is not None:
+        sweep_uid(uid)
+    elif outcome.get("pid", "").isdigit():
+        group = int(outcome["pid"])
+        with contextlib.suppress(OSError):
+            os.killpg(group, signal.SIGKILL)
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:  # until the orphans are really gone
+                os.killpg(group, 0)
+                time.sleep(0.005)
 
 
 def _probe(level: str) -> str:
@@ -374,7 +309,3 @@ def resolve_isolation(requested: str) -> str:
             return level
     reasons = {level: _probe_results.get(level, "") for level in ISOLATION_LEVELS}
     raise SandboxUnavailableError(f"no isolation level works on this machine: {reasons}")
-
-
-if sys.platform != "linux":  # pragma: no cover - the launcher needs Linux system calls
-    raise ImportError("tools.python_sandbox needs Linux")

@@ -42,6 +42,8 @@ class SandboxConfig:
         uid_slots: how many private uids (so how many concurrent runs) root may use.
         work_root: directory in which per-run work directories are created; ``None`` means
             the system temporary directory.
+        fork_server: start launchers from a warm fork server (one per process) instead of
+            a fresh interpreter each run; the program itself is a fresh process either way.
     """
 
     timeout_s: float = 5.0
@@ -54,6 +56,7 @@ class SandboxConfig:
     uid_base: int = 60_000
     uid_slots: int = 256
     work_root: str | None = None
+    fork_server: bool = True
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
@@ -99,6 +102,8 @@ class ExecutionResult:
         error: one line describing ``error_kind`` (``""`` when there is none).
         stdout_bytes: bytes the program wrote to stdout in total.
         stderr_bytes: bytes the program wrote to stderr in total.
+        stdout_truncated: the end of stdout was left out.
+        stderr_truncated: the start of stderr was left out.
     """
 
     stdout: str
@@ -112,6 +117,8 @@ class ExecutionResult:
     error: str = ""
     stdout_bytes: int = 0
     stderr_bytes: int = 0
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
 
     @property
     def ok(self) -> bool:

@@ -1,21 +1,35 @@
-"""Host-side facts and resources of the Python sandbox: interpreter layout, private uids, work dirs."""
+"""Host-side facts and resources of the Python sandbox.
+
+The interpreter layout and the launcher command, the program's environment, private uids,
+work directories and this process's fork server.
+"""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import functools
+import importlib.util
 import os
 import pwd
+import py_compile
 import random
 import shutil
 import site
 import stat
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from tools.sandbox_forkserver import ForkServer
+
+TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+LAUNCHER_PATH = os.path.join(TOOLS_DIR, "sandbox_launcher.py")
 
 
 @dataclass(frozen=True)
@@ -140,3 +154,85 @@ def remove_tree(path: str) -> None:
         else:
             shutil.rmtree(path, onerror=make_writable_and_retry)
     shutil.rmtree(path, ignore_errors=True)
+
+
+_fork_servers: dict[int, ForkServer | None] = {}  # keyed by pid: a forked child starts its own
+_fork_server_lock = threading.Lock()
+
+
+def fork_server() -> ForkServer | None:
+    """This process's fork server (started on first use), or None where pidfds are missing."""
+    with _fork_server_lock:
+        pid = os.getpid()
+        if pid not in _fork_servers:
+            try:
+                os.close(os.pidfd_open(pid))
+            except (AttributeError, OSError):
+                _fork_servers[pid] = None
+            else:
+                boot = (
+                    f"import sys; sys.path.append({TOOLS_DIR!r}); import sandbox_forkserver; "
+                    "sandbox_forkserver.serve(int(sys.argv[1]))"
+                )
+                _fork_servers[pid] = ForkServer([interpreter_layout().executable, "-I", "-S", "-c", boot])
+        return _fork_servers[pid]
+
+
+def _close_fork_server() -> None:
+    server = _fork_servers.get(os.getpid())
+    if server is not None:
+        server.close()
+
+
+def _reset_lock_in_child() -> None:
+    global _fork_server_lock
+    _fork_server_lock = threading.Lock()  # another thread may have held it at the fork
+
+
+atexit.register(_close_fork_server)
+os.register_at_fork(after_in_child=_reset_lock_in_child)
+
+
+@functools.cache
+def launcher_command() -> tuple[str, ...]:
+    """``python -I -S -c ...`` that imports the launcher, so its cached bytecode is used.
+
+    A script given by path would be compiled on every run (a few ms); the launcher's
+    ``.pyc`` is written here once (atomically) when the directory is writable.
+    """
+    with contextlib.suppress(OSError, py_compile.PyCompileError):
+        cached = importlib.util.cache_from_source(LAUNCHER_PATH)
+        if not os.path.exists(cached) or os.path.getmtime(cached) < os.path.getmtime(LAUNCHER_PATH):
+            py_compile.compile(LAUNCHER_PATH, doraise=True)
+    boot = (
+        f"import sys; sys.path.append({TOOLS_DIR!r}); import sandbox_launcher; "
+        "sandbox_launcher.exit_fast(sandbox_launcher.main(sys.argv[1:]))"
+    )
+    return (interpreter_layout().executable, "-I", "-S", "-c", boot)
+
+
+def program_env(work_dir: str) -> dict[str, str]:
+    """The complete environment of the launcher and the program: nothing is inherited."""
+    layout = interpreter_layout()
+    bin_dir = os.path.dirname(layout.executable)
+    return {
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": work_dir,
+        "TMPDIR": work_dir,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(layout.site_dirs),
+        "PYTHONUTF8": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": work_dir,
+        **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"),
+    }
+
+
+def sweep_uid(uid: int) -> None:
+    """Kill every process of a private uid (used when the launcher did not finish its job)."""
+    argv = [*launcher_command(), "sweep", "status_fd=2", f"uid={uid}", "--"]
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(argv, env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)

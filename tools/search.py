@@ -35,7 +35,9 @@ def format_hits(hits: list[SearchHit]) -> str:
     """Render hits as Search-R1 does: one ``Doc i(Title: t) text`` line per hit."""
     if not hits:
         return "No results found."
-    return "\n".join(f"Doc {i}(Title: {hit.passage.title}) {hit.passage.text}" for i, hit in enumerate(hits, 1))
+    return "\n".join(
+        f"Doc {i}(Title: {hit.passage.title}) {hit.passage.text}" for i, hit in enumerate(hits, 1)
+    )
 
 
 class SearchTool:

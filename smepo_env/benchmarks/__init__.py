@@ -31,6 +31,8 @@ from smepo_env.tasks import Task, load_tasks_jsonl
 BENCHMARKS: dict[str, str] = {
     "fictional-world": "smepo_env.benchmarks.fictional_world",
     "world-facts": "smepo_env.benchmarks.world_facts",
+    "math-word": "smepo_env.benchmarks.math_problems",
+    "code-functions": "smepo_env.benchmarks.code_tasks",
 }
 """Benchmark name -> module. The first entry is the default of the search environment."""
 

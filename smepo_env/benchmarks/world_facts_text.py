@@ -1,9 +1,9 @@
 """The sentences of the world-facts corpus, shared by the passages and the expert's evidence.
 
 Every fact is written by one function here, so the evidence a question plan quotes is, by
-construction, a verbatim substring of the passage that states it. A passage opens with the
-sentence that says what its subject is; the other sentences, and the names inside lists, come
-in a seeded random order, so a fact has no fixed position in its passage.
+construction, a verbatim substring of the passage that states it. Every sentence names the
+passage's subject, and the sentences, like the names inside lists, come in a seeded random
+order, so no fact (not even what the subject is) has a fixed position in its passage.
 """
 
 from __future__ import annotations
@@ -13,15 +13,21 @@ import random
 from retrieval_index.base import Passage
 from smepo_env.benchmarks.world_facts_data import CityFacts, CountryFacts
 
-_ARTICLE_NAMES = {"Bahamas", "Comoros", "Gambia", "Maldives", "Philippines", "Seychelles"}
+_ARTICLE_NAMES = {"Bahamas", "Caribbean", "Comoros", "Gambia", "Maldives", "Philippines", "Seychelles"}
 _ARTICLE_PREFIXES = ("United ", "Republic ", "Democratic ", "Central African ", "Dominican ")
 _ARTICLE_SUFFIXES = ("Islands", "Territory", "Territories")
 
 
 def the(name: str, start: bool = False) -> str:
-    """A country name as it reads inside a sentence: "the United States", "France"."""
-    if name in _ARTICLE_NAMES or name.startswith(_ARTICLE_PREFIXES) or name.endswith(_ARTICLE_SUFFIXES):
-        return ("The " if start else "the ") + name
+    """A place name as it reads inside a sentence: "the United States", "France", "the Caribbean"."""
+    bare = name.removeprefix("The ")  # GeoNames writes "The Netherlands"
+    if (
+        bare != name
+        or bare in _ARTICLE_NAMES
+        or bare.startswith(_ARTICLE_PREFIXES)
+        or bare.endswith(_ARTICLE_SUFFIXES)
+    ):
+        return ("The " if start else "the ") + bare
     return name
 
 
@@ -31,30 +37,37 @@ def listed(items: list[str]) -> str:
 
 
 def country_intro(country: CountryFacts) -> str:
-    return f"{the(country.name, start=True)} is a country in {country.part_of_world}"
+    """What the country is and where: "France is a country in Western Europe"."""
+    return f"{the(country.name, start=True)} is a country in {the(country.part_of_world)}"
 
 
 def country_capital(country: CountryFacts) -> str:
+    """ "The capital of France is Paris"."""
     return f"The capital of {the(country.name)} is {country.capital}"
 
 
 def country_currency(country: CountryFacts) -> str:
+    """ "The currency of France is the Euro (EUR)"."""
     return f"The currency of {the(country.name)} is the {country.currency_name} ({country.currency_code})"
 
 
 def country_population(country: CountryFacts) -> str:
+    """ "France has a population of 66,987,244"."""
     return f"{the(country.name, start=True)} has a population of {country.population:,}"
 
 
 def country_area(country: CountryFacts) -> str:
+    """ "France covers an area of 547,030 square kilometres"."""
     return f"{the(country.name, start=True)} covers an area of {country.area_km2:,} square kilometres"
 
 
 def city_intro(city: CityFacts) -> str:
+    """The city's country: "Lyon is a city in France"."""
     return f"{city.name} is a city in {the(city.country_name)}"
 
 
 def city_population(city: CityFacts) -> str:
+    """ "Lyon has a population of 520,774"."""
     return f"{city.name} has a population of {city.population:,}"
 
 
@@ -64,8 +77,8 @@ def _shuffled(rng: random.Random, items: list[str]) -> list[str]:
     return items
 
 
-def _passage_text(rng: random.Random, intro: str, rest: list[str]) -> str:
-    return " ".join(f"{sentence}." for sentence in [intro, *_shuffled(rng, rest)])
+def _passage_text(rng: random.Random, sentences: list[str]) -> str:
+    return " ".join(f"{sentence}." for sentence in _shuffled(rng, sentences))
 
 
 def country_passage(country: CountryFacts, rng: random.Random) -> Passage:
@@ -76,12 +89,17 @@ def country_passage(country: CountryFacts, rng: random.Random) -> Passage:
     if country.area_km2:
         rest.append(country_area(country))
     if country.neighbours:
-        rest.append(f"{the(country.name, start=True)} borders {listed(_shuffled(rng, list(country.neighbours)))}")
+        rest.append(
+            f"{the(country.name, start=True)} borders {listed(_shuffled(rng, list(country.neighbours)))}"
+        )
     if country.largest_cities:
-        rest.append(f"Its largest cities include {listed(_shuffled(rng, list(country.largest_cities)))}")
+        cities = listed(_shuffled(rng, list(country.largest_cities)))
+        rest.append(f"The largest cities of {the(country.name)} include {cities}")
     if country.demonym:
-        rest.append(f"Its people are called {country.demonym}")
-    return Passage(f"country-{country.code}", country.name, _passage_text(rng, country_intro(country), rest))
+        rest.append(f"People from {the(country.name)} are called {country.demonym}")
+    return Passage(
+        f"country-{country.code}", country.name, _passage_text(rng, [country_intro(country), *rest])
+    )
 
 
 def city_passage(city: CityFacts, rng: random.Random) -> Passage:
@@ -90,7 +108,7 @@ def city_passage(city: CityFacts, rng: random.Random) -> Passage:
     if city.state:
         rest.append(f"{city.name} lies in the state of {city.state}")
     if city.nearby:
-        rest.append(f"Nearby cities include {listed(_shuffled(rng, list(city.nearby)))}")
+        rest.append(f"Cities near {city.name} include {listed(_shuffled(rng, list(city.nearby)))}")
     if city.timezone:
         rest.append(f"{city.name} lies in the {city.timezone} time zone")
-    return Passage(f"city-{city.id}", city.name, _passage_text(rng, city_intro(city), rest))
+    return Passage(f"city-{city.id}", city.name, _passage_text(rng, [city_intro(city), *rest]))

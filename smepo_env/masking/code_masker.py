@@ -187,13 +187,13 @@ def _is_reference(source: str) -> bool:
 def _prose_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
     """Unfenced code, inline code and results in a stretch of prose (rules 1, 3 and 4)."""
     drafts: list[SpanDraft] = []
-    for match in _INLINE.finditer(text, start, end):
+    region = text[start:end]
+    for match in _INLINE.finditer(region):
         if not _is_reference(match.group(1)):
-            drafts.append(SpanDraft(match.start(1), match.end(1), "CODE"))
-    for match in _RESULT_LINE.finditer(text, start, end):
-        drafts.append(SpanDraft(match.start("body"), match.end("body"), "OUTPUT"))
-    for match in _RESULT_PHRASE.finditer(text, start, end):
-        drafts.append(SpanDraft(match.start("body"), match.end("body"), "OUTPUT"))
+            drafts.append(SpanDraft(start + match.start(1), start + match.end(1), "CODE"))
+    for pattern in (_RESULT_LINE, _RESULT_PHRASE):
+        for match in pattern.finditer(region):
+            drafts.append(SpanDraft(start + match.start("body"), start + match.end("body"), "OUTPUT"))
     lines = _lines(text, start, end)
     index = 0
     while index < len(lines):
@@ -202,12 +202,15 @@ def _prose_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
             index += 1
             continue
         stop = index + 1
+        in_session = text[line_start:line_end].lstrip().startswith(">>>")
         while stop < len(lines):
             next_start, next_end = lines[stop]
             line = text[next_start:next_end]
             indented = line[:1] in (" ", "\t") and line.strip()
-            if not (indented or _CODE_START.match(text, next_start, next_end) or line.startswith("...")):
+            continues = indented or _CODE_START.match(text, next_start, next_end) or line.startswith("...")
+            if not (continues or (in_session and line.strip())):
                 break
+            in_session = in_session or line.lstrip().startswith(">>>")
             stop += 1
         drafts.extend(_code_run_drafts(text, lines[index:stop]))
         index = stop
@@ -227,6 +230,8 @@ def _code_run_drafts(text: str, lines: list[tuple[int, int]]) -> list[SpanDraft]
         if line.lstrip().startswith((">>>", "...")):
             after_prompt = True
             prompt_end = content_start + 3
+            while prompt_end < line_end and text[prompt_end] in " \t":
+                prompt_end += 1
             drafts.append(SpanDraft(prompt_end, line_start + len(line.rstrip()), "CODE"))
         elif after_prompt and line.strip():
             drafts.append(SpanDraft(content_start, line_start + len(line.rstrip()), "OUTPUT"))

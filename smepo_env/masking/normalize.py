@@ -108,7 +108,7 @@ def _match_runs(
 
 
 def find_answer_occurrences(
-    text: str, answers: Sequence[str], *, start: int = 0, end: int | None = None
+    text: str, answers: Sequence[str], *, start: int = 0, end: int | None = None, lenient: bool = True
 ) -> list[tuple[int, int]]:
     """Find every occurrence of any answer in ``text[start:end]``, read as a text of its own.
 
@@ -117,25 +117,33 @@ def find_answer_occurrences(
         answers: gold answers and aliases, in any casing or punctuation.
         start: where the searched region begins.
         end: where it ends (the end of ``text`` when ``None``).
+        lenient: add space mode and derived words to the exact rule (see the module docstring);
+            ``False`` finds exactly what :func:`contains_answer` reads.
 
     Returns:
         ``(start, end)`` offsets in ``text``, possibly overlapping, in no particular order.
     """
     region = text[start:end]
+    flat = region.translate(_DELETE_PUNCT).lower()
     found: list[tuple[int, int]] = []
     modes = [False]
-    if any(ch.isalpha() for answer in answers for ch in answer):
+    if lenient and any(ch.isalpha() for answer in answers for ch in answer):
         modes.append(True)
     for punctuation_as_space in modes:
-        words = _normalized_words(region, punctuation_as_space=punctuation_as_space)
+        wanted = []
         for answer in answers:
             if punctuation_as_space and not any(ch.isalpha() for ch in answer):
                 continue
             tokens = _answer_tokens(answer, punctuation_as_space=punctuation_as_space)
-            if not tokens:
-                continue
+            # Every match shows its first token in the punctuation-free text: skip the rest fast.
+            if tokens and tokens[0] in flat:
+                wanted.append(tokens)
+        if not wanted:
+            continue
+        words = _normalized_words(region, punctuation_as_space=punctuation_as_space)
+        for tokens in wanted:
             joined = "".join(tokens)
-            allow_derived = tokens[-1].isalpha() and len(joined) >= MIN_DERIVED_LENGTH
+            allow_derived = lenient and tokens[-1].isalpha() and len(joined) >= MIN_DERIVED_LENGTH
             for first, last in _match_runs(words, tokens, allow_derived=allow_derived):
                 found.append((start + first, start + last))
     return found

@@ -5,8 +5,9 @@ Rules, applied to the text alone (no annotations needed):
 1. **Expert text** is what the expert wrote: ``<think>``, ``<search>``, ``<answer>`` and
    ``<python>`` bodies and untagged text. **Tool outputs** are ``<information>`` and ``<output>``
    bodies, split into passages (``Doc i(Title: ...) text``, or lines).
-2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only),
-   capitalized runs (``Tessaly Studios``), numbers, years and dates, and names that a tool output
+2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only,
+   run on the prose: ``<think>`` bodies and untagged text; queries are keyword strings where NER
+   is unreliable and the patterns below cover them), capitalized runs (``Tessaly Studios``), numbers, years and dates, and names that a tool output
    writes capitalized but the expert wrote in lower case (``marin okafor birthplace``).
 3. A candidate is **on the critical path** when its key (lower-cased letter/digit runs) also occurs
    in some tool output, as title or passage text, and not in the question. Such a span came from a
@@ -39,21 +40,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from smepo_env.masking.mentions import (
-    TOKEN,
     capitalized_runs,
     key_of,
     named_entities,
     numbers_and_dates,
     stop_words,
+    token_runs,
 )
 from smepo_env.masking.segments import Passage, Segment, split_passages, split_segments
 from smepo_env.masking.spans import SpanDraft
 
-_JOINABLE_GAP = re.compile(r"[ \t'’\-.]{1,3}|\n")
 _PASSAGE_REFERENCE = frozenset({"doc", "docs", "document", "documents", "passage", "passages", "result"})
 _NON_TRIGGERING = frozenset({"yes", "no", "true", "false"})
 _ARTICLES = frozenset({"a", "an", "the"})
 _SEPARATOR = "\n\n"
+_PROSE_TAGS = frozenset({"think", None})
 _MAX_ALIAS_KEY = 3
 
 
@@ -66,20 +67,37 @@ def _content_key(text: str) -> tuple[str, ...]:
 
 
 def _padded(keys: Sequence[tuple[str, ...]]) -> str:
-    return " " + " ".join(" ".join(key) for key in keys) + " "
+    """Token tuples as one searchable string; ``|`` keeps separate runs from running together."""
+    return " " + " | ".join(" ".join(key) for key in keys) + " "
+
+
+def _run_keys(text: str, start: int, end: int) -> list[tuple[str, ...]]:
+    return [tuple(token[2] for token in run) for run in token_runs(text, start, end)]
 
 
 @dataclass
 class _CriticalKeys:
-    """What is hidden: key -> kind, plus surname aliases and answers that do not hide passages."""
+    """What is hidden: key -> kind; surname aliases of full names (hidden in expert text only, and
+    only where capitalized); parts of an answer that the expert never writes on their own (``Asia``
+    of ``South-eastern Asia``: hidden as ``[ANSWER]`` in expert text only, so a passage that merely
+    shares a word with the answer stays);
+    answers that do not hide passages; and ``identity``, which gives a critical surname found on
+    its own the placeholder of its one full name."""
 
     kinds: dict[tuple[str, ...], str] = field(default_factory=dict)
     aliases: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     non_triggering: set[tuple[str, ...]] = field(default_factory=set)
+    identity: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    answer_parts: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+
+    def draft(self, start: int, end: int, key: tuple[str, ...]) -> SpanDraft:
+        """The draft hiding one occurrence of ``key`` (a surname shares its full name's placeholder)."""
+        owner = self.identity.get(key, key)
+        return SpanDraft(start, end, self.kinds[owner], " ".join(owner))
 
     def index(self, *, with_aliases: bool) -> tuple[dict[str, list[tuple[str, ...]]], int]:
         """Keys (and aliases) grouped by first token, longest first, and the longest key length."""
-        keys = list(self.kinds) + (list(self.aliases) if with_aliases else [])
+        keys = list(self.kinds) + (list(self.aliases) + list(self.answer_parts) if with_aliases else [])
         by_first: dict[str, list[tuple[str, ...]]] = {}
         for key in sorted(keys, key=len, reverse=True):
             by_first.setdefault(key[0], []).append(key)
@@ -94,6 +112,7 @@ class _SearchTrace:
         self.answers = answers
         segments = split_segments(trace)
         self.expert: list[tuple[int, int]] = []
+        self.prose: list[tuple[int, int]] = []
         self.passages: list[Passage] = []
         self.answer_bodies: list[tuple[int, int]] = []
         prefix_end = None
@@ -103,42 +122,45 @@ class _SearchTrace:
                 self.passages.extend(split_passages(trace, segment.body_start, segment.body_end))
             elif segment.body_end > segment.body_start:
                 self.expert.append((segment.body_start, segment.body_end))
+                if segment.tag in _PROSE_TAGS:
+                    self.prose.append((segment.body_start, segment.body_end))
                 if segment.tag == "answer":
                     self.answer_bodies.append(_stripped(trace, segment))
-        grounding = [self._tokens(p.title_start, p.title_end) for p in self.passages]
-        grounding += [self._tokens(p.text_start, p.text_end) for p in self.passages]
+        grounding = [key for p in self.passages for key in _run_keys(trace, p.title_start, p.title_end)]
+        grounding += [key for p in self.passages for key in _run_keys(trace, p.text_start, p.text_end)]
         self.grounding = _padded(grounding)
         if question is not None:
-            self.question = _padded([key_of(question)])
+            self.question = _padded(_run_keys(question, 0, len(question)))
         else:
             cut = len(trace) if prefix_end is None else prefix_end
-            self.question = _padded([self._tokens(s, min(e, cut)) for s, e in self.expert if s < cut])
+            self.question = _padded([k for s, e in self.expert if s < cut for k in _run_keys(trace, s, min(e, cut))])
         self.question_tokens = set(self.question.split())
         self._ner_offsets: list[int] = []
         pieces = []
         length = 0
-        for start, end in self.expert:
+        for start, end in self.prose:
             self._ner_offsets.append(length)
             pieces.append(trace[start:end])
             length += end - start + len(_SEPARATOR)
         self.ner_text = _SEPARATOR.join(pieces)
 
-    def _tokens(self, start: int, end: int) -> tuple[str, ...]:
-        return tuple(m.group().lower() for m in TOKEN.finditer(self.trace, start, end))
-
     def _ner_to_trace(self, start: int, end: int) -> tuple[int, int] | None:
         index = bisect.bisect_right(self._ner_offsets, start) - 1
         if index < 0:
             return None
-        region_start, region_end = self.expert[index]
+        region_start, region_end = self.prose[index]
         offset = region_start - self._ner_offsets[index]
         return start + offset, min(end + offset, region_end)
 
     def _mentions(self, entities: list[tuple[int, int, str]]) -> Iterator[tuple[tuple[str, ...], str]]:
         for ner_start, ner_end, kind in entities:
             mapped = self._ner_to_trace(ner_start, ner_end)
-            if mapped is not None:
-                yield _content_key(self.trace[mapped[0] : mapped[1]]), kind
+            if mapped is None:
+                continue
+            text = self.trace[mapped[0] : mapped[1]]
+            # Digits are found by pattern, without the units NER attaches ("27,750 square km").
+            if kind == "ENTITY" or not any(ch.isdigit() for ch in text):
+                yield _content_key(text), kind
         for start, end in self.expert:
             for run_start, run_end, _ in capitalized_runs(self.trace, start, end):
                 yield _content_key(self.trace[run_start:run_end]), "ENTITY"
@@ -149,11 +171,13 @@ class _SearchTrace:
                 yield key_of(self.trace[num_start:num_end]), kind
         names: dict[tuple[str, ...], str] = {}
         for passage in self.passages:
-            for start, end in ((passage.title_start, passage.title_end), (passage.text_start, passage.text_end)):
-                for run_start, run_end, initial in capitalized_runs(self.trace, start, end):
-                    key = _content_key(self.trace[run_start:run_end])
-                    if key and (len(key) > 1 or not initial):
-                        names[key] = "ENTITY"
+            if passage.title_end > passage.title_start:
+                names[_content_key(self.trace[passage.title_start : passage.title_end])] = "ENTITY"
+            for run_start, run_end, initial in capitalized_runs(self.trace, passage.text_start, passage.text_end):
+                key = _content_key(self.trace[run_start:run_end])
+                if len(key) > 1 or not initial:
+                    names[key] = "ENTITY"
+        names.pop((), None)
         if names:
             book = _CriticalKeys(kinds=names)
             for start, end in self.expert:
@@ -164,11 +188,13 @@ class _SearchTrace:
         """Decide which keys are on the critical path (rules 2 to 5 of the module docstring)."""
         stops = stop_words()
         book = _CriticalKeys()
+        rejected: set[tuple[str, ...]] = set()
         for key, kind in self._mentions(entities):
-            if not key or key in book.kinds or all(token in stops for token in key):
+            if not key or key in book.kinds or key in rejected:
                 continue
             padded = " " + " ".join(key) + " "
-            if padded in self.question or padded not in self.grounding:
+            if all(t in stops for t in key) or padded in self.question or padded not in self.grounding:
+                rejected.add(key)
                 continue
             book.kinds[key] = kind
         answer_texts = [self.trace[s:e] for s, e in self.answer_bodies] + list(self.answers)
@@ -179,14 +205,25 @@ class _SearchTrace:
             book.kinds[key] = "ANSWER"
             if all(token in stops or token in _NON_TRIGGERING for token in key):
                 book.non_triggering.add(key)
+        answer_keys = [key for key, kind in book.kinds.items() if kind == "ANSWER"]
+        index = book.index(with_aliases=False)
+        alone = {key for start, end in self.expert for _, _, key in _scan(self.trace, start, end, index)}
+        for key in [k for k, kind in book.kinds.items() if kind != "ANSWER" and k not in alone]:
+            if any(_is_part(key, answer) for answer in answer_keys):
+                del book.kinds[key]
+                book.answer_parts[key] = next(a for a in answer_keys if _is_part(key, a))
+        for key in [k for k, kind in book.kinds.items() if kind == "ENTITY" and len(k) == 1]:
+            owners = [other for other in book.kinds if len(other) > 1 and key[0] in other]
+            if len(owners) == 1 and book.kinds[owners[0]] == "ENTITY" and owners[0][-1] == key[0]:
+                book.identity[key] = owners[0]
         for key, kind in book.kinds.items():
             if kind != "ENTITY" or not 2 <= len(key) <= _MAX_ALIAS_KEY:
                 continue
             surname = key[-1]
             unique = sum(surname in other for other in book.kinds) == 1
-            if surname.isalpha() and len(surname) >= 4 and unique and surname not in self.question_tokens:
-                if surname not in stops and (surname,) not in book.kinds:
-                    book.aliases[(surname,)] = key
+            wordlike = surname.isalpha() and len(surname) >= 4 and surname not in stops
+            if wordlike and unique and surname not in self.question_tokens and (surname,) not in book.kinds:
+                book.aliases.setdefault((surname,), key)
         return book
 
     def drafts(self, entities: list[tuple[int, int, str]]) -> list[SpanDraft]:
@@ -199,20 +236,28 @@ class _SearchTrace:
         plain = book.index(with_aliases=False)
         for start, end in self.expert:
             for hit_start, hit_end, key in _scan(self.trace, start, end, with_aliases):
-                if key in book.aliases:
+                if key in book.answer_parts:
+                    key = book.answer_parts[key]
+                elif key in book.aliases:
                     if not self.trace[hit_start].isupper():
                         continue
                     key = book.aliases[key]
-                drafts.append(SpanDraft(hit_start, hit_end, book.kinds[key], " ".join(key)))
+                drafts.append(book.draft(hit_start, hit_end, key))
         for passage in self.passages:
             for hit_start, hit_end, key in _scan(self.trace, passage.title_start, passage.title_end, plain):
-                drafts.append(SpanDraft(hit_start, hit_end, book.kinds[key], " ".join(key)))
+                drafts.append(book.draft(hit_start, hit_end, key))
             hits = list(_scan(self.trace, passage.text_start, passage.text_end, plain))
             if any(key not in book.non_triggering for _, _, key in hits):
                 drafts.append(SpanDraft(passage.text_start, passage.text_end, "PASSAGE"))
             else:
-                drafts.extend(SpanDraft(s, e, book.kinds[k], " ".join(k)) for s, e, k in hits)
+                drafts.extend(book.draft(s, e, k) for s, e, k in hits)
         return drafts
+
+
+def _is_part(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    """Whether ``part`` is a shorter contiguous run of ``whole``'s tokens."""
+    width = len(part)
+    return width < len(whole) and any(whole[i : i + width] == part for i in range(len(whole) - width + 1))
 
 
 def _stripped(trace: str, segment: Segment) -> tuple[int, int]:
@@ -231,27 +276,22 @@ def _scan(
     by_first, longest = index
     if not by_first:
         return
-    tokens = [(m.start(), m.end(), m.group().lower()) for m in TOKEN.finditer(text, start, end)]
-    position = 0
-    while position < len(tokens):
-        candidates = by_first.get(tokens[position][2])
-        matched = None
-        if candidates:
-            for key in candidates:
+    for tokens in token_runs(text, start, end):
+        position = 0
+        while position < len(tokens):
+            matched = None
+            for key in by_first.get(tokens[position][2], ()):
                 width = len(key)
-                if width > longest or position + width > len(tokens):
-                    continue
-                window = tokens[position : position + width]
-                if all(window[k][2] == key[k] for k in range(width)) and all(
-                    _JOINABLE_GAP.fullmatch(text, window[k - 1][1], window[k][0]) for k in range(1, width)
+                if width <= longest and all(
+                    position + k < len(tokens) and tokens[position + k][2] == key[k] for k in range(width)
                 ):
                     matched = key
                     break
-        if matched is None:
-            position += 1
-            continue
-        yield tokens[position][0], tokens[position + len(matched) - 1][1], matched
-        position += len(matched)
+            if matched is None:
+                position += 1
+                continue
+            yield tokens[position][0], tokens[position + len(matched) - 1][1], matched
+            position += len(matched)
 
 
 def search_drafts(

@@ -96,6 +96,17 @@ def split_segments(trace: str) -> list[Segment]:
     return segments
 
 
+def markup_regions(segments: list[Segment]) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of every opening and closing tag of the segments."""
+    regions = []
+    for segment in segments:
+        if segment.tag is not None:
+            regions.append((segment.start, segment.body_start))
+            if segment.closed:
+                regions.append((segment.body_end, segment.end))
+    return regions
+
+
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1

@@ -125,14 +125,14 @@ def resolve_overlaps(drafts: list[SpanDraft]) -> list[SpanDraft]:
     return merged
 
 
-def visible_gaps(length: int, drafts: list[SpanDraft]) -> list[tuple[int, int]]:
-    """The regions of a text of ``length`` characters left visible by disjoint, sorted drafts."""
+def visible_gaps(length: int, hidden: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The regions of a text of ``length`` characters outside the ``(start, end)`` regions given."""
     gaps: list[tuple[int, int]] = []
     cursor = 0
-    for draft in drafts:
-        if draft.start > cursor:
-            gaps.append((cursor, draft.start))
-        cursor = max(cursor, draft.end)
+    for start, end in sorted(hidden):
+        if start > cursor:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
     if cursor < length:
         gaps.append((cursor, length))
     return gaps

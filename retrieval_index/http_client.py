@@ -1,0 +1,156 @@
+"""A retriever that queries a retrieval server over HTTP (ours or Search-R1's ``/retrieve``).
+
+:class:`RemoteRetriever` posts ``{"queries", "topk", "return_scores": true}`` and reads the hits
+back (:mod:`retrieval_index.protocol`). Each request has a timeout; connection failures,
+timeouts and 5xx/429 answers are retried with exponential back-off
+(``backoff_s · 2^attempt``, capped at ``max_backoff_s``); after the last retry a
+:class:`RetrievalUnavailableError` is raised. A 4xx answer is the caller's mistake and raises
+:class:`RetrievalRequestError` at once. Both derive from :class:`RemoteRetrievalError`; the
+search tool turns either into an observation for the model, so an outage never ends a rollout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from retrieval_index.base import Retriever, SearchHit, check_k
+from retrieval_index.protocol import ProtocolError, decode_result
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class RemoteRetrievalError(RuntimeError):
+    """A remote retrieval call failed."""
+
+
+class RetrievalUnavailableError(RemoteRetrievalError):
+    """The server could not be reached or kept failing after every retry."""
+
+
+class RetrievalRequestError(RemoteRetrievalError):
+    """The server rejected the request (4xx) or answered in an unexpected shape."""
+
+
+def retrieve_endpoint(url: str) -> str:
+    """The ``/retrieve`` URL of a server given as ``http://host:port`` (or the full endpoint)."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError(f"retrieval server URL must start with http:// or https://, got {url!r}")
+    url = url.rstrip("/")
+    return url if url.endswith("/retrieve") else url + "/retrieve"
+
+
+class RemoteRetriever(Retriever):
+    """Search through a ``/retrieve`` server.
+
+    Args:
+        url: ``http://host:port`` or the full ``.../retrieve`` endpoint.
+        timeout_s: seconds allowed for each HTTP request.
+        retries: extra attempts after a failed one (0: a single attempt).
+        backoff_s: wait before the first retry; doubles each retry.
+        max_backoff_s: longest wait between attempts.
+        max_queries_per_request: larger batches are split into several requests.
+    """
+
+    name = "remote"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 10.0,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 8.0,
+        max_queries_per_request: int = 1024,
+    ) -> None:
+        self.endpoint = retrieve_endpoint(url)
+        self.base_url = self.endpoint.removesuffix("/retrieve")
+        if timeout_s <= 0 or retries < 0 or backoff_s < 0 or max_queries_per_request < 1:
+            raise ValueError(
+                f"need timeout_s > 0, retries >= 0, backoff_s >= 0 and max_queries_per_request >= 1; got "
+                f"timeout_s={timeout_s!r}, retries={retries!r}, backoff_s={backoff_s!r}, "
+                f"max_queries_per_request={max_queries_per_request!r}"
+            )
+        self.timeout_s = float(timeout_s)
+        self.retries = int(retries)
+        self.backoff_s = float(backoff_s)
+        self.max_backoff_s = float(max_backoff_s)
+        self.max_queries_per_request = int(max_queries_per_request)
+        self._client: httpx.Client | None = None
+        self._size: int | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        """The pooled HTTP client, created on first use (and again after unpickling)."""
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout_s)
+        return self._client
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_client": None}
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> RemoteRetriever:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _post(self, payload: dict[str, Any]) -> Any:
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
+            try:
+                response = self.client.post(self.endpoint, json=payload)
+            except httpx.TransportError as error:  # refused, reset, DNS, timeouts
+                last_error = f"{type(error).__name__}: {error}"
+                continue
+            if response.status_code == 200:
+                try:
+                    return response.json()
+                except ValueError:
+                    raise RetrievalRequestError(
+                        f"{self.endpoint} answered with non-JSON: {response.text[:200]!r}"
+                    ) from None
+            if response.status_code in RETRYABLE_STATUS:
+                last_error = f"HTTP {response.status_code}: {response.text[:200]}"
+                continue
+            raise RetrievalRequestError(
+                f"{self.endpoint} rejected the request with HTTP {response.status_code}: "
+                f"{response.text[:300]}"
+            )
+        raise RetrievalUnavailableError(
+            f"retrieval server {self.endpoint} unavailable after {self.retries + 1} attempt(s): {last_error}"
+        )
+
+    def batch_search(self, queries: Sequence[str], k: int) -> list[list[SearchHit]]:
+        check_k(k)
+        results: list[list[SearchHit]] = []
+        for start in range(0, len(queries), self.max_queries_per_request):
+            chunk = [str(query) for query in queries[start : start + self.max_queries_per_request]]
+            payload = self._post({"queries": chunk, "topk": k, "return_scores": True})
+            try:
+                results.extend(decode_result(payload, len(chunk)))
+            except ProtocolError as error:
+                raise RetrievalRequestError(f"{self.endpoint}: {error}") from error
+        return results
+
+    def __len__(self) -> int:
+        """Passages the server reports on ``/health`` (0 when it has no such endpoint or is down)."""
+        if self._size is None:
+            try:
+                response = self.client.get(self.base_url + "/health")
+                self._size = int(response.json().get("passages", 0)) if response.status_code == 200 else 0
+            except (httpx.HTTPError, ValueError, AttributeError):
+                return 0
+        return self._size

@@ -1,0 +1,294 @@
+"""Auditing maskers on traces with known critical spans: leakage, recall, over-masking, throughput.
+
+:func:`audit_traces` masks each record's trace with each method and measures, per method and
+domain. The engine is run twice: **without answers** (``engine``: what it finds from the text
+alone) and **with the gold answers** (``engine+answers``: the guarantee). The regex baseline takes
+no answers (``regex``).
+
+Definitions (``visible text`` = the original trace minus the hidden spans and the tag markup,
+read as separate stretches: placeholders and tags are not read as text,
+:func:`~smepo_env.masking.engine.readable_stretches`):
+
+* **leakage**: share of traces with at least one non-empty gold answer in which some gold answer
+  or alias can be read in a visible stretch by normalized, word-boundary exact match
+  (:func:`~smepo_env.masking.normalize.contains_answer`: lower-case, punctuation and articles
+  dropped, whitespace squeezed).
+* **occurrences** of a ground-truth critical span: every place in the *whole* trace (tool outputs
+  included, read between its tags) where its normalized text occurs on word boundaries, found
+  like a leak (without the lenient extras of the sweep).
+* **recall**: share of critical-span occurrences, pooled over traces, whose letters and digits are
+  all hidden. Traces without critical spans do not count.
+* **critical tokens**: word tokens (runs of letters/digits outside tag markup) that overlap a
+  critical-span occurrence, an occurrence of a gold answer, the ``<answer>`` body, or a passage
+  (title or text) of a tool output that holds a critical-span occurrence.
+* **over-masking**: share of the other tokens (not critical) that are hidden, wholly or in part.
+  Traces without critical spans do not count.
+* **throughput**: traces per second of the masking call alone, after one warm-up call (spaCy
+  loading is not counted).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from smepo_env.masking.engine import DOMAINS, METHODS, mask_traces, readable_stretches
+from smepo_env.masking.mentions import TOKEN
+from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
+from smepo_env.masking.segments import markup_regions, split_passages, split_segments
+from smepo_env.masking.spans import MaskResult, visible_gaps
+
+
+@dataclass
+class MethodAudit:
+    """Raw counts for one method on one domain; the shares are properties.
+
+    Attributes:
+        method: ``"engine"``, ``"engine+answers"`` or ``"regex"``.
+        domain: a domain, or ``"all"`` for the pooled row.
+        traces: traces masked.
+        seconds: time spent masking them.
+        answered_traces: traces with a usable gold answer.
+        leaking_traces: of those, traces where an answer can still be read.
+        occurrences: critical-span occurrences found.
+        hidden_occurrences: of those, occurrences wholly hidden.
+        occurrences_by_kind: occurrences per critical-span kind, as ``[hidden, total]``.
+        other_tokens: tokens not on the critical path (in traces with critical spans).
+        hidden_other_tokens: of those, tokens hidden.
+    """
+
+    method: str
+    domain: str
+    traces: int = 0
+    seconds: float = 0.0
+    answered_traces: int = 0
+    leaking_traces: int = 0
+    occurrences: int = 0
+    hidden_occurrences: int = 0
+    occurrences_by_kind: dict[str, list[int]] = field(default_factory=dict)
+    other_tokens: int = 0
+    hidden_other_tokens: int = 0
+
+    @property
+    def leakage(self) -> float | None:
+        """Share of answered traces that leak an answer, or ``None`` without answered traces."""
+        return self.leaking_traces / self.answered_traces if self.answered_traces else None
+
+    @property
+    def recall(self) -> float | None:
+        """Share of critical-span occurrences hidden, or ``None`` without critical spans."""
+        return self.hidden_occurrences / self.occurrences if self.occurrences else None
+
+    @property
+    def over_masking(self) -> float | None:
+        """Share of off-path tokens hidden, or ``None`` without critical spans."""
+        return self.hidden_other_tokens / self.other_tokens if self.other_tokens else None
+
+    @property
+    def traces_per_second(self) -> float | None:
+        """Masking throughput."""
+        return self.traces / self.seconds if self.seconds > 0 else None
+
+    def add(self, other: MethodAudit) -> None:
+        """Pool another row's counts into this one."""
+        for name in ("traces", "seconds", "answered_traces", "leaking_traces", "occurrences"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("hidden_occurrences", "other_tokens", "hidden_other_tokens"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, (hidden, total) in other.occurrences_by_kind.items():
+            pooled = self.occurrences_by_kind.setdefault(kind, [0, 0])
+            pooled[0] += hidden
+            pooled[1] += total
+
+    def to_dict(self) -> dict[str, object]:
+        """Counts and shares, JSON-ready."""
+        shares = {
+            "leakage": self.leakage,
+            "recall": self.recall,
+            "over_masking": self.over_masking,
+            "traces_per_second": self.traces_per_second,
+        }
+        return {**asdict(self), **shares}
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Audit rows per method and domain, plus pooled ``"all"`` rows when there are several domains."""
+
+    rows: tuple[MethodAudit, ...]
+
+    def row(self, method: str, domain: str) -> MethodAudit:
+        """The row of one method (``"engine"``, ``"engine+answers"``, ``"regex"``) and domain."""
+        for row in self.rows:
+            if row.method == method and row.domain == domain:
+                return row
+        raise KeyError(f"No audit row for method {method!r} and domain {domain!r}")
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as plain data."""
+        return {"rows": [row.to_dict() for row in self.rows]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def render(self) -> str:
+        """The report as a plain-text table."""
+        header = ("method", "domain", "traces", "leakage", "recall", "over-masking", "traces/s")
+        lines = [header]
+        for row in self.rows:
+            speed = row.traces_per_second
+            lines.append(
+                (
+                    row.method,
+                    row.domain,
+                    str(row.traces),
+                    _percent(row.leakage),
+                    _percent(row.recall),
+                    _percent(row.over_masking),
+                    "n/a" if speed is None else f"{speed:.1f}",
+                )
+            )
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        return "\n".join(
+            "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+            for line in lines
+        )
+
+    def to_rich_table(self):  # -> rich.table.Table
+        """The report as a :class:`rich.table.Table`."""
+        from rich.table import Table
+
+        table = Table(title="Masking audit")
+        for name in ("method", "domain", "traces", "leakage", "recall", "over-masking", "traces/s"):
+            table.add_column(name, justify="left" if name in ("method", "domain") else "right")
+        for line in self.render().splitlines()[1:]:
+            table.add_row(*line.split())
+        return table
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _checked(records: Iterable[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    checked = []
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise TypeError(f"records[{index}] must be a dict, got {type(record).__name__}")
+        if not isinstance(record.get("trace"), str):
+            raise ValueError(f"records[{index}]['trace'] must be a string, got {record.get('trace')!r:.80}")
+        if record.get("domain") not in DOMAINS:
+            raise ValueError(f"records[{index}]['domain'] is {record.get('domain')!r}: expected one of {DOMAINS}")
+        for span in record.get("critical_spans") or []:
+            if not isinstance(span, Mapping) or not isinstance(span.get("text"), str):
+                raise ValueError(f"records[{index}]['critical_spans'] needs dicts with a 'text' string, got {span!r}")
+        checked.append(record)
+    return checked
+
+
+def _occurrences(trace: str, stretches: list[tuple[int, int]], texts: list[str]) -> list[tuple[int, int]]:
+    """Exact normalized occurrences of ``texts`` in the trace, read between its tags."""
+    return [
+        found
+        for start, end in stretches
+        for found in find_answer_occurrences(trace, texts, start=start, end=end, lenient=False)
+    ]
+
+
+def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -> None:
+    """Add one masked record's counts to ``row``."""
+    trace = record["trace"]
+    answers = [a for a in record.get("answers") or [] if isinstance(a, str)]
+    hidden = bytearray(len(trace))
+    for span in result.spans:
+        hidden[span.start : span.end] = b"\x01" * (span.end - span.start)
+    gaps = readable_stretches(trace, [(span.start, span.end) for span in result.spans])
+    if any(contains_answer(a, [a]) for a in answers):
+        row.answered_traces += 1
+        row.leaking_traces += any(contains_answer(gap, answers) for gap in gaps)
+    spans = [s for s in record.get("critical_spans") or [] if s["text"].strip()]
+    if not spans:
+        return
+    critical = bytearray(len(trace))
+    stretches = visible_gaps(len(trace), markup_regions(split_segments(trace)))
+    for span in spans:
+        kind = str(span.get("kind", "span"))
+        tally = row.occurrences_by_kind.setdefault(kind, [0, 0])
+        for start, end in _occurrences(trace, stretches, [span["text"]]):
+            critical[start:end] = b"\x01" * (end - start)
+            whole = all(hidden[i] for i in range(start, end) if trace[i].isalnum())
+            row.occurrences += 1
+            row.hidden_occurrences += whole
+            tally[0] += whole
+            tally[1] += 1
+    for start, end in _occurrences(trace, stretches, answers):
+        critical[start:end] = b"\x01" * (end - start)
+    for segment in split_segments(trace):
+        if segment.tag == "answer":
+            critical[segment.body_start : segment.body_end] = b"\x01" * (segment.body_end - segment.body_start)
+        if segment.is_tool_output:
+            for passage in split_passages(trace, segment.body_start, segment.body_end):
+                if any(critical[passage.title_start : passage.text_end]):
+                    width = passage.text_end - passage.title_start
+                    critical[passage.title_start : passage.text_end] = b"\x01" * width
+    for start, end in markup_regions(split_segments(trace)):
+        critical[start:end] = b"\x01" * (end - start)
+    for match in TOKEN.finditer(trace):
+        start, end = match.start(), match.end()
+        if any(critical[start:end]):
+            continue
+        row.other_tokens += 1
+        row.hidden_other_tokens += any(hidden[start:end])
+
+
+def audit_traces(
+    records: Iterable[Mapping[str, object]], methods: Sequence[str] = ("engine", "regex")
+) -> AuditReport:
+    """Mask every record with every method and measure the result (definitions in the module docstring).
+
+    Args:
+        records: dicts with ``trace`` (str), ``domain`` (``"search"``, ``"math"``, ``"code"``),
+            ``question`` (str or None), ``answers`` (list of str) and ``critical_spans`` (list of
+            ``{"text": str, "kind": str}``, possibly empty).
+        methods: any of ``"engine"`` (run without and with answers) and ``"regex"``.
+
+    Returns:
+        The report: one row per method and domain, and pooled ``"all"`` rows.
+
+    Raises:
+        ValueError: for an unknown method or a malformed record.
+        TypeError: for a record that is not a dict.
+    """
+    for method in methods:
+        if method not in METHODS:
+            raise ValueError(f"Unknown method {method!r}: expected some of {METHODS}")
+    checked = _checked(records)
+    domains = [d for d in DOMAINS if any(r["domain"] == d for r in checked)]
+    runs = [(m, use) for m in methods for use in ((False, True) if m == "engine" else (False,))]
+    rows: list[MethodAudit] = []
+    for method, use_answers in runs:
+        label = f"{method}+answers" if use_answers else method
+        pooled = MethodAudit(label, "all")
+        for domain in domains:
+            group = [r for r in checked if r["domain"] == domain]
+            questions = [r.get("question") for r in group]
+            answers = [list(r.get("answers") or []) if use_answers else None for r in group]
+            mask_traces(group[:1] and [group[0]["trace"]], domain=domain, method=method)
+            began = time.perf_counter()
+            results = mask_traces(
+                [r["trace"] for r in group], domain=domain, questions=questions, answers=answers, method=method
+            )
+            row = MethodAudit(label, domain, traces=len(group), seconds=time.perf_counter() - began)
+            for record, result in zip(group, results, strict=True):
+                _score(record, result, row)
+            rows.append(row)
+            pooled.add(row)
+        if len(domains) > 1:
+            rows.append(pooled)
+    return AuditReport(tuple(rows))

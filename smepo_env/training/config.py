@@ -1,0 +1,159 @@
+"""The trainer's configuration: the agent/task knobs as a dataclass, TRL's ``GRPOConfig`` for the rest.
+
+``python agents/train_grpo.py --help`` lists both. TRL's own names are kept for everything
+TRL has (``--max_steps``, ``--output_dir``, ``--learning_rate``, ``--num_generations``,
+``--use_vllm``, ``--vllm_mode``, ``--report_to``, ...); :class:`AgentArguments` adds the
+environment, the guidance mode, the task selection, held-out evaluation and the supervised
+warm start. ``--config file.yaml`` sets any of them (command-line values win).
+
+:data:`EMBEDDED_DEFAULTS` are the defaults of the fresh-machine main job (2-core CPU, about
+15 minutes); they replace TRL's defaults but yield to a YAML file or the command line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from smepo_env.models import DEFAULT_MODEL, resolve_model
+
+GUIDANCE_MODES = ("none", "full", "prefix", "masked")
+
+
+@dataclass
+class AgentArguments:
+    """What to train on, with which guidance, and how to evaluate it."""
+
+    env_id: str = field(
+        default="smepo/SearchQA-v0",
+        metadata={"help": "A registered smepo environment id.", "aliases": ["--env"]},
+    )
+    expert_guidance: str = field(
+        default="masked",
+        metadata={"help": "Guidance in the training prompts: none, full, prefix or masked (SMEPO). "
+                  "Evaluation is always unguided."},
+    )
+    model: str = field(
+        default=DEFAULT_MODEL,
+        metadata={"help": "A bundled model alias, a local checkpoint directory or a hub id "
+                  "(e.g. Qwen/Qwen2.5-3B-Instruct)."},
+    )
+    benchmark: str = field(default="fictional-world", metadata={"help": "The bundled benchmark the env plays."})
+    train_split: str = field(default="train", metadata={"help": "Benchmark split for training."})
+    eval_split: str = field(default="test", metadata={"help": "Held-out benchmark split for evaluation."})
+    question_types: str = field(
+        default="single-hop",
+        metadata={"help": "Comma-separated question types to train and evaluate on; empty for all."},
+    )
+    num_train_tasks: int = field(default=0, metadata={"help": "Use at most this many training tasks (0: all)."})
+    num_eval_tasks: int = field(default=48, metadata={"help": "Held-out tasks per evaluation."})
+    max_turns: int = field(default=3, metadata={"help": "Model turns per episode before the env truncates."})
+    max_turn_tokens: int = field(default=64, metadata={"help": "Most tokens one model turn may generate."})
+    env_kwargs: str = field(
+        default="", metadata={"help": 'Extra env constructor kwargs as JSON, e.g. \'{"top_k": 2}\'.'}
+    )
+    heldout_eval_steps: int = field(
+        default=0, metadata={"help": "Evaluate on the held-out split every N steps (0: only before and after)."}
+    )
+    eval_batch_size: int = field(default=16, metadata={"help": "Episodes played together in evaluation."})
+    sft_warmstart: bool = field(
+        default=True,
+        metadata={"help": "Start from a supervised warm start on expert traces (agents/sft_warmstart.py; cached)."},
+    )
+    sft_num_examples: int = field(default=256, metadata={"help": "Expert traces in the warm start."})
+    sft_epochs: float = field(default=1.0, metadata={"help": "Warm-start epochs."})
+    sft_learning_rate: float = field(default=1e-4, metadata={"help": "Warm-start learning rate."})
+    sft_batch_size: int = field(default=8, metadata={"help": "Warm-start batch size."})
+    resume: bool = field(
+        default=False, metadata={"help": "Resume from the last complete checkpoint in --output_dir."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.expert_guidance not in GUIDANCE_MODES:
+            close = difflib.get_close_matches(str(self.expert_guidance), GUIDANCE_MODES, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"--expert_guidance must be one of {list(GUIDANCE_MODES)}, got {self.expert_guidance!r}.{hint}"
+            )
+        for name in ("num_eval_tasks", "max_turns", "max_turn_tokens", "eval_batch_size", "sft_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)!r}")
+        for name in ("num_train_tasks", "heldout_eval_steps", "sft_num_examples"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)!r}")
+
+    def check_env_id(self) -> None:
+        """Raise a ValueError naming the valid ids when ``env_id`` is not registered."""
+        from smepo_env import ENV_IDS
+
+        if self.env_id not in ENV_IDS:
+            close = difflib.get_close_matches(self.env_id, ENV_IDS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"--env_id must be one of {list(ENV_IDS)}, got {self.env_id!r}.{hint}")
+
+    def extra_env_kwargs(self) -> dict[str, Any]:
+        """``--env_kwargs`` parsed (a dict)."""
+        if not self.env_kwargs:
+            return {}
+        try:
+            value = json.loads(self.env_kwargs)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--env_kwargs must be a JSON object, got {self.env_kwargs!r} ({error.msg})") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"--env_kwargs must be a JSON object, got {self.env_kwargs!r}")
+        return value
+
+    def env_kwargs_for(self, split: str) -> dict[str, Any]:
+        """Env constructor kwargs (guidance excluded) for a benchmark split."""
+        return {"benchmark": self.benchmark, "split": split, "max_turns": self.max_turns, **self.extra_env_kwargs()}
+
+    def question_type_list(self) -> list[str]:
+        """``--question_types`` as a list (empty: all types)."""
+        return [t.strip() for t in self.question_types.split(",") if t.strip()]
+
+    def resolved_model(self) -> str:
+        """The model location; raises :class:`smepo_env.models.ModelNotFoundError` before anything loads."""
+        return resolve_model(self.model)
+
+
+EMBEDDED_DEFAULTS: dict[str, Any] = {
+    "output_dir": "runs/smepo-grpo",
+    "max_steps": 12,
+    "learning_rate": 2e-5,
+    "num_generations": 8,
+    "per_device_train_batch_size": 16,
+    "max_completion_length": 320,
+    "temperature": 1.0,
+    "beta": 0.0,
+    "logging_steps": 1,
+    "save_strategy": "steps",
+    "save_steps": 4,
+    "save_total_limit": 2,
+    "report_to": "none",
+    "gradient_checkpointing": False,
+    "seed": 0,
+    "lr_scheduler_type": "constant",
+}
+"""GRPOConfig values of the embedded default (CPU, about 15 minutes); see the module docstring."""
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> tuple[AgentArguments, Any]:
+    """Parse ``argv`` (and ``--config file.yaml``) into :class:`AgentArguments` and a ``GRPOConfig``.
+
+    Raises:
+        ValueError: a bad value, with the valid choices named.
+    """
+    import torch
+    from trl import GRPOConfig, TrlParser
+
+    parser = TrlParser((AgentArguments, GRPOConfig), prog="train_grpo.py")
+    defaults = dict(EMBEDDED_DEFAULTS)
+    if not torch.cuda.is_available():
+        defaults.update(use_cpu=True, bf16=False)
+    parser.set_defaults(**defaults)
+    agent_args, grpo_config = parser.parse_args_and_config(args=list(argv) if argv is not None else None)
+    agent_args.check_env_id()
+    return agent_args, grpo_config

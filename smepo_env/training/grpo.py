@@ -1,0 +1,184 @@
+"""The GRPO agent run: warm start, held-out evaluation, TRL's GRPOTrainer with episode rollouts, resume.
+
+:func:`train_agent` is everything ``agents/train_grpo.py`` does:
+
+1. resolve the model (a missing path fails here, before anything loads);
+2. build the training prompts from the guided env, and pick the held-out tasks;
+3. optionally warm-start on expert traces (:mod:`smepo_env.training.sft`, cached);
+4. evaluate the starting policy on the held-out split, greedy and unguided;
+5. train with TRL's ``GRPOTrainer`` and :class:`EpisodeRolloutFunction` (one generation =
+   one episode; the env's terminal reward is the reward; env tokens masked out of the loss),
+   checkpointing as TRL does, each checkpoint marked complete once written;
+6. evaluate again, save the final model, write ``summary.json`` and the training-curve PNG.
+
+With ``resume=True`` it continues from the last *complete* checkpoint in ``output_dir``
+(global step, optimizer, scheduler and RNG state restored by ``Trainer``); without it, a
+fresh run clears old checkpoints and metrics from ``output_dir`` first.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from smepo_env.rollout.evaluation import evaluate_policy, summarize_results
+from smepo_env.training.callbacks import (
+    HeldOutEvalCallback,
+    JsonlMetricsCallback,
+    read_metrics,
+    truncate_metrics,
+)
+from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_step, last_complete_checkpoint
+from smepo_env.training.config import AgentArguments
+from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
+from smepo_env.training.plots import plot_training_curve
+from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
+from smepo_env.training.sft import run_warmstart, warmstart_settings_from
+from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS
+
+EVAL_SELECTION_SEED = 0
+"""Held-out tasks are drawn with a fixed seed, so runs with different seeds share one test set."""
+
+
+def _prepare_output_dir(output_dir: Path, resume: bool, log: Any) -> Path | None:
+    metrics = output_dir / "metrics.jsonl"
+    if resume:
+        checkpoint = last_complete_checkpoint(output_dir)
+        if checkpoint is None:
+            log(f"[resume] no complete checkpoint in {output_dir}; starting from the beginning")
+            metrics.unlink(missing_ok=True)
+            return None
+        step = checkpoint_step(checkpoint)
+        for stale in output_dir.glob("checkpoint-*"):
+            if stale != checkpoint and stale.is_dir() and int(stale.name.split("-")[-1]) > step:
+                log(f"[resume] removing incomplete or later checkpoint {stale.name}")
+                shutil.rmtree(stale, ignore_errors=True)
+        truncate_metrics(metrics, step)
+        log(f"[resume] continuing from {checkpoint} (step {step})")
+        return checkpoint
+    old = [p for p in output_dir.glob("checkpoint-*") if p.is_dir()]
+    if old or metrics.exists():
+        log(f"[fresh run] clearing {len(old)} old checkpoint(s) and metrics in {output_dir} (use --resume to continue)")
+        for path in old:
+            shutil.rmtree(path, ignore_errors=True)
+        metrics.unlink(missing_ok=True)
+    return None
+
+
+def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = print) -> dict[str, Any]:
+    """Run the whole job (see the module docstring) and return its summary.
+
+    Returns:
+        ``{"seed", "heldout_before", "heldout_after", "steps", "seconds", "output_dir", ...}``.
+    """
+    started = time.perf_counter()
+    model_location = agent_args.resolved_model()
+    output_dir = Path(grpo_config.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = _prepare_output_dir(output_dir, agent_args.resume, log)
+    seed = grpo_config.seed
+
+    train_kwargs = agent_args.env_kwargs_for(agent_args.train_split)
+    eval_kwargs = agent_args.env_kwargs_for(agent_args.eval_split)
+    guided_env = make_env(agent_args.env_id, train_kwargs, agent_args.expert_guidance)
+    train_tasks = select_tasks(guided_env, agent_args.question_type_list(), agent_args.num_train_tasks, seed=seed)
+    rows = prompt_rows(guided_env, train_tasks)
+    guided_env.close()
+    eval_env = make_env(agent_args.env_id, eval_kwargs, "none")
+    eval_tasks = select_tasks(
+        eval_env, agent_args.question_type_list(), agent_args.num_eval_tasks, seed=EVAL_SELECTION_SEED
+    )
+    eval_env.close()
+    eval_options = [{"task_id": t.id} for t in eval_tasks]
+    log(
+        f"[data] {agent_args.env_id} {agent_args.benchmark}: {len(rows)} training tasks "
+        f"({agent_args.question_types or 'all types'}, guidance={agent_args.expert_guidance}), "
+        f"{len(eval_options)} held-out {agent_args.eval_split} tasks (unguided)"
+    )
+
+    start_model = model_location
+    if agent_args.sft_warmstart and checkpoint is None:
+        start_model = str(run_warmstart(warmstart_settings_from(agent_args, model_location, seed), log=log))
+
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(start_model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = torch.bfloat16 if grpo_config.bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(start_model, dtype=dtype)
+
+    def evaluate(policy: Any) -> dict[str, float]:
+        results = evaluate_policy(
+            policy,
+            tokenizer,
+            agent_args.env_id,
+            eval_kwargs,
+            eval_options,
+            batch_size=agent_args.eval_batch_size,
+            max_completion_tokens=grpo_config.max_completion_length,
+            max_turn_tokens=agent_args.max_turn_tokens,
+        )
+        return summarize_results(results)
+
+    metrics_path = output_dir / "metrics.jsonl"
+    before = next((r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/exact_match" in r), None)
+    if before is None:
+        summary = evaluate(model)
+        before = {"step": 0, **{f"heldout/{k}": v for k, v in summary.items()}}
+        with metrics_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(before) + "\n")
+    log(f"[eval] held-out EM before GRPO: {before['heldout/exact_match']:.3f} (n={before['heldout/n']}, seed={seed})")
+
+    if grpo_config.use_vllm:
+        grpo_config.generation_kwargs = {**VLLM_STOP_KWARGS, **(grpo_config.generation_kwargs or {})}
+    rollout = EpisodeRolloutFunction(
+        agent_args.env_id, train_kwargs, agent_args.expert_guidance, PromptIndex(rows), agent_args.max_turn_tokens
+    )
+    heldout = HeldOutEvalCallback(evaluate, agent_args.heldout_eval_steps)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=env_reward,
+        args=grpo_config,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        rollout_func=rollout,
+        callbacks=[JsonlMetricsCallback(metrics_path), CheckpointMarkerCallback(), heldout],
+    )
+    heldout.trainer = trainer
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+
+    after_summary = evaluate(trainer.model)
+    after = {"step": trainer.state.global_step, **{f"heldout/{k}": v for k, v in after_summary.items()}}
+    if trainer.accelerator.is_main_process:
+        with metrics_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(after) + "\n")
+    trainer.save_model(str(output_dir / "final"))
+    plot = plot_training_curve(metrics_path, output_dir / "training_curve.png")
+    result = {
+        "seed": seed,
+        "env_id": agent_args.env_id,
+        "expert_guidance": agent_args.expert_guidance,
+        "model": agent_args.model,
+        "start_model": start_model,
+        "steps": trainer.state.global_step,
+        "heldout_before": before["heldout/exact_match"],
+        "heldout_after": after["heldout/exact_match"],
+        "heldout_n": after["heldout/n"],
+        "seconds": time.perf_counter() - started,
+        "output_dir": str(output_dir),
+        "plot": str(plot),
+    }
+    (output_dir / "summary.json").write_text(json.dumps(result, indent=2))
+    log(
+        f"[eval] held-out EM (unguided, greedy, n={result['heldout_n']}, seed={seed}): "
+        f"before {result['heldout_before']:.3f} -> after {result['heldout_after']:.3f} "
+        f"in {result['steps']} GRPO steps, {result['seconds']:.0f} s; plot {plot}"
+    )
+    return result

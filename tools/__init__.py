@@ -1,0 +1,1 @@
+"""Tools an agent calls from inside an episode: retrieval search and the Python sandbox."""
