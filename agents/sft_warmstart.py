@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     from trl import TrlParser
 
     from smepo_env.models import ModelNotFoundError
-    from smepo_env.training.config import AgentArguments
+    from smepo_env.training.config import CONFIG_EPILOG, AgentArguments
 
-    parser = TrlParser((AgentArguments, WarmstartRunArguments), prog="sft_warmstart.py")
+    parser = TrlParser((AgentArguments, WarmstartRunArguments), prog="sft_warmstart.py", epilog=CONFIG_EPILOG)
     try:
         agent_args, run_args = parser.parse_args_and_config(args=argv)
         agent_args.check_env_id()

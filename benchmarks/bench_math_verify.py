@@ -4,8 +4,7 @@
 
 Agreement is measured on the labelled (gold, prediction) pairs of ``tests/test_math_scoring.py``
 (equivalent, not equivalent, and the known disagreements, which count as misses). Speed is
-measured on the bundled math-word test answers written three ways (plain, boxed LaTeX,
-decimal), first in the main thread (math-verify in-process with signal timeouts), then from a
+measured on generated math-word test answers written two ways (plain, boxed LaTeX), first in the main thread (math-verify in-process with signal timeouts), then from a
 worker thread (each call goes to the verifier process), with raw ``math_verify.parse`` +
 ``verify`` as the baseline.
 """
@@ -56,7 +55,8 @@ def main() -> None:
     problems = generate_problems(size=0.3)["test"]
     cases = []
     for problem in problems:
-        cases += [(problem.answer, problem.answer), (problem.answer, f"\\boxed{{{latex_number(problem.answer)}}}")]
+        boxed = f"\\boxed{{{latex_number(problem.answer)}}}"
+        cases += [(problem.answer, problem.answer), (problem.answer, boxed)]
     cases = (cases * (args.calls // len(cases) + 1))[: args.calls]
 
     started = time.perf_counter()
@@ -81,8 +81,12 @@ def main() -> None:
     thread.join()
     print(f"\n{'what':<44}{'checks/s':>10}{'correct':>10}")
     print(f"{'math_verify parse+verify (main thread)':<44}{raw_rate:>10.0f}{'':>10}")
-    print(f"{'verify_math_answer, main thread':<44}{main_rate:>10.0f}{main_ok:>6}/{len(cases)}")
-    print(f"{'verify_math_answer, other thread (worker)':<44}{results['rate']:>10.0f}{int(results['ok']):>6}/{len(cases)}")
+    rows = [
+        ("verify_math_answer, main thread", main_rate, main_ok),
+        ("verify_math_answer, other thread (worker)", results["rate"], int(results["ok"])),
+    ]
+    for label, rate, correct in rows:
+        print(f"{label:<44}{rate:>10.0f}{correct:>6}/{len(cases)}")
 
 
 if __name__ == "__main__":

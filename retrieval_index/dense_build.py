@@ -11,7 +11,7 @@ a long GPU job. :func:`build_dense_index` instead
   shard's first and last passage ids,
 * on a rerun after a kill, skips every shard whose file exists and whose ids still match the
   corpus (the work folder is discarded when the corpus file, the encoder or the shard size
-  changed), so encoding continues where it stopped,
+  changed), so encoding continues where it stopped; the killed run's staging folder is removed,
 * builds the faiss index from the shards, which are memory-mapped, and swaps the finished
   index directory in atomically; the work folder is then removed (``keep_work=True`` keeps it,
   so a second index type can be built from the same vectors without encoding again).
@@ -40,7 +40,7 @@ from retrieval_index.corpus import count_lines, read_corpus
 from retrieval_index.dense import DenseConfig, build_faiss_index, write_dense_files
 from retrieval_index.encoder import SentenceEncoder
 from retrieval_index.store import PASSAGES_FILE
-from retrieval_index.streaming import tee_passages, write_meta
+from retrieval_index.streaming import remove_stale_staging, tee_passages, write_meta
 
 DEFAULT_SHARD_SIZE = 50_000
 FINGERPRINT_FILE = "fingerprint.json"
@@ -170,6 +170,7 @@ def build_dense_index(
     encoder = config.make_encoder(device=device, allow_download=allow_download)
     work = Path(work_dir) if work_dir is not None else default_work_dir(out_dir)
     prepare_work_dir(work, _fingerprint(corpus_path, encoder, shard_size))
+    remove_stale_staging(out_dir)
     total = count_lines(corpus_path) if show_progress else None
     with atomic_directory(out_dir) as staging:
         with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as corpus_copy:

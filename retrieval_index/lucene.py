@@ -34,7 +34,7 @@ from retrieval_index.bm25 import DEFAULT_B, DEFAULT_K1
 from retrieval_index.corpus import count_lines, read_corpus
 from retrieval_index.java_runtime import JVM_OPTIONS, anserini_jar, java_executable, lucene_searcher_class
 from retrieval_index.store import PASSAGES_FILE
-from retrieval_index.streaming import tee_passages, write_meta
+from retrieval_index.streaming import remove_stale_staging, tee_passages, write_meta
 
 LUCENE_SUBDIR = "lucene"
 CONFIG_FILE = "lucene.json"
@@ -251,6 +251,7 @@ def build_lucene_index(
 
     The passages are copied into ``passages.jsonl`` and a temporary JsonCollection in one pass,
     then Anserini indexes the collection; the directory appears only when all of it succeeded.
+    Staging folders of killed earlier builds of ``out_dir`` are removed first.
 
     Args:
         corpus_path: the JSONL corpus.
@@ -266,6 +267,7 @@ def build_lucene_index(
     """
     started = time.perf_counter()
     total = count_lines(corpus_path) if show_progress else None
+    remove_stale_staging(out_dir)
     with atomic_directory(out_dir) as staging:
         collection = staging / ".collection"
         with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as corpus_copy:

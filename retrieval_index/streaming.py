@@ -16,6 +16,7 @@ import importlib
 import inspect
 import json
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -86,6 +87,20 @@ def write_meta(
         "build_seconds": round(build_seconds, 3),
     }
     (staging / META_FILE).write_text(json.dumps(meta, indent=2))
+
+
+def remove_stale_staging(out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Delete staging folders that killed builds of ``out_dir`` left behind; returns them.
+
+    :func:`~retrieval_index.atomic.atomic_directory` stages a build in ``.<name>.<random>.tmp``
+    next to the target; a killed build cannot remove its own, and for a large corpus it holds
+    a partial copy of the corpus. Call this only where no other build of ``out_dir`` is running.
+    """
+    out = Path(out_dir).resolve()
+    stale = [path for path in out.parent.glob(f".{out.name}.*.tmp") if path.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
 
 
 def tee_passages(passages: Iterable[Passage], handle: IO[str]) -> Iterator[Passage]:

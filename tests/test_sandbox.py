@@ -237,6 +237,19 @@ def test_a_forked_parent_gets_its_own_working_sandbox(work_root):
         os.waitpid(pid, 0)
 
 
+def test_sandbox_recovers_when_its_fork_server_dies(work_root):
+    from tools import sandbox_host
+
+    sandbox = make_sandbox(work_root)
+    assert sandbox.run("print(1)").ok
+    server = sandbox_host.fork_server()
+    assert server is not None and server._process is not None
+    os.kill(server._process.pid, signal.SIGKILL)
+    server._process.wait(10)
+    result = sandbox.run("print('after restart')")
+    assert result.ok and result.stdout == "after restart\n"
+
+
 def test_syntax_error_and_traceback_reach_the_model(work_root):
     result = make_sandbox(work_root).run("def f(:\n  pass")
     assert result.exit_code == 1 and result.error_kind == "exit"

@@ -25,6 +25,8 @@ import sys
 import threading
 
 _MESSAGE_LIMIT = 1 << 20
+REPLY_TIMEOUT_S = 10.0
+"""How long the parent waits for the server to fork; a server that takes longer is replaced."""
 
 
 def _encode(argv: list[str], env: dict[str, str], cwd: str) -> bytes:
@@ -66,6 +68,7 @@ class ForkServer:
             raise
         finally:
             theirs.close()
+        ours.settimeout(REPLY_TIMEOUT_S)
         self._socket = ours
 
     def close(self) -> None:
@@ -86,7 +89,8 @@ class ForkServer:
         or -1 when the launcher had already exited.
 
         Raises:
-            OSError: the server could not be reached twice in a row, or could not fork.
+            OSError: the server could not be reached twice in a row, did not answer, or
+                could not fork.
         """
         message = _encode(argv, env, cwd)
         with self._lock:
@@ -96,19 +100,25 @@ class ForkServer:
                 assert self._socket is not None
                 try:
                     socket.send_fds(self._socket, [message], fds)
+                except OSError:
+                    self.close()  # the server was gone before it got the request: retry once
+                    continue
+                try:
                     reply, reply_fds, _, _ = socket.recv_fds(self._socket, 4096, 1)
                 except OSError:
                     reply, reply_fds = b"", []
                 if reply.startswith(b"P") and reply_fds:
                     return reply_fds[0]
-                if reply.startswith(b"X"):
-                    return -1
                 for fd in reply_fds:
                     os.close(fd)
+                if reply.startswith(b"X"):
+                    return -1
                 if reply.startswith(b"E"):
                     raise OSError(reply[1:].decode("utf-8", "replace"))
-                self.close()  # the server is gone: start a new one and retry once
-            raise OSError("the sandbox fork server stopped answering")
+                # It may have forked before failing, so the request must not be sent twice.
+                self.close()
+                raise OSError("the sandbox fork server did not answer")
+            raise OSError("the sandbox fork server could not be reached")
 
 
 def _become_launcher(server: socket.socket, message: bytes, fds: list[int]) -> None:
@@ -145,10 +155,13 @@ def serve(socket_fd: int) -> None:
     """Server loop: one fork per request until the parent's end of the socket closes."""
     import _signal
 
-    import sandbox_launcher  # noqa: F401 - loaded once here, so every forked launcher starts warm
+    import sandbox_launcher  # loaded once here, so every forked launcher starts warm
 
     server = socket.socket(fileno=socket_fd)
     _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)  # launchers are reaped automatically
+    # Orphans of a launcher that was killed come here (and are reaped at once) rather than
+    # to an init that may never reap them.
+    sandbox_launcher._prctl(sandbox_launcher.PR_SET_CHILD_SUBREAPER, 1)
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(server, _MESSAGE_LIMIT, 8)

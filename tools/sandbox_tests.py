@@ -47,6 +47,8 @@ class TestOutcome:
         error: for a failed test, ``"ExceptionType: message"`` or why it has no verdict.
     """
 
+    __test__ = False  # not a pytest test class, despite the name
+
     test: str
     passed: bool
     error: str = ""
@@ -62,6 +64,8 @@ class TestReport:
         outcomes: one :class:`TestOutcome` per test, in order.
         execution: the sandbox run of the harness (its stdout holds what the solution printed).
     """
+
+    __test__ = False  # not a pytest test class, despite the name
 
     passed: int
     total: int

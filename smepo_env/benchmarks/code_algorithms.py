@@ -25,7 +25,7 @@ def _binary_search(rng: random.Random) -> FunctionSpec:
             "    low, high = 0, len(nums)\n    while low < high:\n        mid = (low + high) // 2\n"
             "        if nums[mid] < target:\n            low = mid + 1\n        else:\n            high = "
             "mid\n    return low\n",
-            lambda r: (sorted(random_ints(r, 0, 20, 0, 9)), r.randint(-2, 22)),
+            lambda r: _sorted_list_and_target(r),
             CATEGORY,
             "Classic lower-bound binary search on [low, high).",
             edge_args=(([], 5),),
@@ -48,6 +48,13 @@ def _binary_search(rng: random.Random) -> FunctionSpec:
     )
 
 
+def _sorted_list_and_target(rng: random.Random) -> tuple[list[int], int]:
+    """A sorted list (repeats allowed) and a target that is often in it or between its values."""
+    nums = sorted(random_ints(rng, 0, 20, 0, 9))
+    target = rng.choice(nums) if nums and rng.random() < 0.5 else rng.randint(-1, 21)
+    return nums, target
+
+
 def _balanced(rng: random.Random) -> FunctionSpec:
     kinds = rng.sample(_BRACKETS, rng.randint(1, 3))
     pairs = {closing: opening for opening, closing in kinds}
@@ -65,7 +72,7 @@ def _balanced(rng: random.Random) -> FunctionSpec:
         "        else:\n            stack.append(c)\n    return not stack\n",
         lambda r: (
             _bracket_string(r, kinds)
-            if r.random() < 0.5
+            if r.random() < 0.6
             else "".join(r.choice(alphabet) for _ in range(r.randint(1, 8))),
         ),
         CATEGORY,
@@ -158,7 +165,7 @@ def _min_coins(rng: random.Random) -> FunctionSpec:
         f"    coins = {coins!r}\n    best = [0] + [-1] * amount\n    for total in range(1, amount + 1):\n"
         "        options = [best[total - c] for c in coins if c <= total and best[total - c] >= 0]\n"
         "        best[total] = min(options) + 1 if options else -1\n    return best[amount]\n",
-        lambda r: (r.randint(1, 40),),
+        lambda r: (r.randint(1, 3 * max(coins)),),
         CATEGORY,
         "Dynamic programming over amounts: best[t] = 1 + min(best[t - c]) over usable coins.",
         edge_args=((0,),),

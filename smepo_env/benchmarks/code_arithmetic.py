@@ -80,7 +80,7 @@ def _to_base(rng: random.Random) -> FunctionSpec:
 
 
 def _fizz(rng: random.Random) -> FunctionSpec:
-    a, b = rng.sample(range(2, 8), 2)
+    a, b = rng.choice([(a, b) for a in range(2, 8) for b in range(2, 8) if a % b and b % a])
     first, second = rng.choice(_WORD_PAIRS)
     return FunctionSpec(
         f"say_{first.lower()}_{second.lower()}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from smepo_env.benchmarks.code_spec import FunctionSpec, ordinal, random_ints, random_word
+from smepo_env.benchmarks.code_spec import FunctionSpec, ordinal, random_ints
 
 CATEGORY = "list"
 
@@ -132,7 +132,7 @@ def _dedupe(rng: random.Random) -> FunctionSpec:
         "occurrence of each, "
         "in their original order",
         body,
-        lambda r: ([random_word(r)[:2] for _ in range(r.randint(0, 9))],),
+        lambda r: ([r.choice(("ox", "bee", "cat", "dog", "eel", "fox")) for _ in range(r.randint(0, 9))],),
         CATEGORY,
         f"Walk {'backwards ' if keep_last else ''}through the list with a set of values seen so far.",
         edge_args=(([],),),

@@ -95,7 +95,7 @@ def _repeat_chars(rng: random.Random) -> FunctionSpec:
 
 
 def _reverse_long_words(rng: random.Random) -> FunctionSpec:
-    length = rng.randint(2, 6)
+    length = rng.randint(2, 5)
     return FunctionSpec(
         "reverse_long_words",
         "sentence: str",
@@ -153,6 +153,15 @@ def _run_length(rng: random.Random) -> FunctionSpec:
     )
 
 
+def _sentence_with_initial(rng: random.Random, letter: str) -> str:
+    """A random sentence in which some words are made to start with ``letter`` (either case)."""
+    words = random_sentence(rng, 2, 9).split(" ")
+    for i, word in enumerate(words):
+        if rng.random() < 0.35:
+            words[i] = (letter.upper() if rng.random() < 0.3 else letter) + word[1:]
+    return " ".join(words)
+
+
 def _words_starting(rng: random.Random) -> FunctionSpec:
     letter = rng.choice("abcdefghilmnoprstvwz")
     return FunctionSpec(
@@ -162,7 +171,7 @@ def _words_starting(rng: random.Random) -> FunctionSpec:
         f"returns how many words of `sentence` (separated by whitespace) start with the letter '{letter}', "
         "ignoring case",
         f"    return sum(1 for w in sentence.split() if w.lower().startswith({letter!r}))\n",
-        lambda r: (random_sentence(r, 2, 9),),
+        lambda r: (_sentence_with_initial(r, letter),),
         CATEGORY,
         f"Split into words and count those starting with '{letter}'.",
         edge_args=(("",),),
@@ -180,16 +189,18 @@ def _mask_digits(rng: random.Random) -> FunctionSpec:
     else:
         body = f"    return ''.join({mark!r} if c.isdigit() else c for c in s)\n"
     return FunctionSpec(
-        f"mask_keep_{keep}",
+        f"mask_digits_keep_{keep}" if keep else "mask_digits",
         "s: str",
         "str",
-        f"replaces every digit of `s` with '{mark}' except the last {keep} digits of the string, which "
-        "stay as they are; "
-        "other characters are unchanged",
+        f"replaces every digit of `s` with '{mark}'"
+        + (f" except the last {keep} digits of the string, which stay as they are" if keep else "")
+        + "; other characters are unchanged",
         body,
         lambda r: (random_text(r, low=2, high=14, alphabet="0123456789-ab"),),
         CATEGORY,
-        f"Find the positions of the digits and mask all but the last {keep} of them.",
+        f"Find the positions of the digits and mask all but the last {keep} of them."
+        if keep
+        else "Replace every character for which isdigit() is true.",
         edge_args=(("",),),
     )
 

@@ -34,7 +34,7 @@ from smepo_env.benchmarks.code_spec import CodeProblem, render_problem
 from smepo_env.benchmarks.code_strings import TEMPLATES as STRING_TEMPLATES
 from smepo_env.tasks import Task, save_tasks_jsonl
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DOMAIN = "code"
 BENCHMARK_NAME = "code-functions"
 SPLIT_SIZES = {"train": 560, "dev": 80, "test": 200}

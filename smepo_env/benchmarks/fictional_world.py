@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from retrieval_index.base import Passage
 from smepo_env.benchmarks.plans import Hop, QuestionPlan
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SPLIT_SHARES = {"train": 0.7, "dev": 0.1, "test": 0.2}
 
 _ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gr", "kr"]
@@ -272,7 +272,7 @@ def question_plans(world: World, seed: int = 0) -> dict[str, list[QuestionPlan]]
                    f"{p.name} was born in {p.birth_city}.", (p.name, f"where was {p.name} born"))
 
     def work_hop(w: Work) -> Hop:
-        return Hop(f"First I need to find who {w.verb} {w.title}.", f"{w.title} {w.kind} {w.verb} by", wid[w.title],
+        return Hop(f"First I need to find the {w.role} of the {w.kind} {w.title}.", f"{w.title} {w.kind} {w.verb} by", wid[w.title],
                    f"{w.verb} by {w.creator}", w.creator, "bridge", f"{w.title} was {w.verb} by {w.creator}.", (w.title,))
 
     plans: dict[str, list[QuestionPlan]] = {split: [] for split in SPLIT_SHARES}

@@ -109,7 +109,7 @@ def _pencils(rng: random.Random) -> MathProblem | None:
         rng.randint(3, 12),
         rng.choice((10, 12, 20, 24, 36)),
         rng.randint(15, 40),
-        rng.randint(1, 4),
+        rng.randint(2, 4),
     )
     total, handed = boxes * per_box, students * each
     if handed >= total:
@@ -225,7 +225,7 @@ def _shared_bill(rng: random.Random) -> MathProblem | None:
     shirts, shirt_price, trousers, trouser_price = (
         rng.randint(2, 5),
         rng.randint(8, 30),
-        rng.randint(1, 3),
+        rng.randint(2, 3),
         rng.randint(20, 45),
     )
     friends, discount = rng.randint(1, 4), rng.choice((5, 10, 15, 20))
@@ -306,7 +306,7 @@ def _give_fraction(rng: random.Random) -> MathProblem:
     name, pronoun = pick_name(rng)
     item = rng.choice(_ITEMS)
     denominator = rng.choice((3, 4, 5, 6, 8))
-    numerator = rng.randint(1, denominator - 1)
+    numerator = rng.choice([n for n in range(1, denominator) if math.gcd(n, denominator) == 1])
     total = denominator * rng.randint(3, 15)
     given = total // denominator * numerator
     return MathProblem(

@@ -28,7 +28,7 @@ _LINES = (
     ("paintings", "be hung in a row on a wall"),
     ("runners", "finish a race, with no ties"),
 )
-_GROUPS = ("club", "class", "team", "choir", "office")
+_GROUPS = ("club", "class", "team", "choir", "group")
 _ROLES = ("a president, a vice-president and a secretary", "a captain, a coach's assistant and a treasurer")
 
 
@@ -203,7 +203,10 @@ def _letters(rng: random.Random) -> MathProblem | None:
     repeats = sorted(((letter, count) for letter, count in Counter(letters).items() if count > 1))
     total = math.factorial(len(letters))
     divisor = math.prod(math.factorial(count) for _, count in repeats)
-    repeat_text = " and ".join(f"{letter} appears {count} times" for letter, count in repeats)
+    counts_text = [f"{letter} appears {count} times" for letter, count in repeats]
+    repeat_text = (
+        counts_text[0] if len(counts_text) == 1 else ", ".join(counts_text[:-1]) + " and " + counts_text[-1]
+    )
     return MathProblem(
         f"How many different arrangements are there of the letters {', '.join(letters)}?",
         str(total // divisor),

@@ -30,7 +30,7 @@ from smepo_env.benchmarks.math_equations import GENERATORS as EQUATION_GENERATOR
 from smepo_env.benchmarks.math_steps import MathProblem
 from smepo_env.tasks import Task, save_tasks_jsonl
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DOMAIN = "math"
 BENCHMARK_NAME = "math-word"
 SPLIT_SIZES = {"train": 2400, "dev": 300, "test": 600}

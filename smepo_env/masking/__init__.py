@@ -2,12 +2,17 @@
 
 ``mask_trace(trace, domain=..., question=..., answers=...)`` hides the spans of an expert trace
 that lie on the critical path to the verifier's target (the answer, bridge entities, derived
-values, code, tool results) and keeps the plan readable, with typed, consistent placeholders:
+values, code, tool results) and keeps the plan readable, with typed, consistent placeholders::
 
->>> result = mask_trace(trace, domain="search", question="Where was the director of Blue Harbor born?")
->>> result.text      # "... <search>[ENTITY_1] birthplace</search> ... <answer>[ANSWER]</answer>"
->>> result.spans     # HiddenSpan(start, end, kind, text, placeholder), offsets in the original
->>> result.counts    # {"ANSWER": 3, "ENTITY": 4, "PASSAGE": 2}
+    result = mask_trace(trace, domain="search", question="Where was the director of Blue Harbor born?")
+    result.text    # "... <search>[ENTITY_1] birthplace</search> ... <answer>[ANSWER]</answer>"
+    result.spans   # HiddenSpan(start, end, kind, text, placeholder), offsets in the original
+    result.counts  # {"ANSWER": 3, "ENTITY": 5, "PASSAGE": 3}
+
+The rules of each domain are in :mod:`~smepo_env.masking.search_masker`,
+:mod:`~smepo_env.masking.math_masker` and :mod:`~smepo_env.masking.code_masker`; the answer sweep
+and its zero-leakage guarantee in :mod:`~smepo_env.masking.engine` and
+:mod:`~smepo_env.masking.normalize`.
 
 ``method="regex"`` (or :func:`regex_baseline_mask`) reproduces the public reference's two regular
 expressions for comparison. :func:`audit_traces` measures leakage, recall, over-masking and

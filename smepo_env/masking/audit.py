@@ -14,8 +14,10 @@ read as separate stretches: placeholders and tags are not read as text,
   (:func:`~smepo_env.masking.normalize.contains_answer`: lower-case, punctuation and articles
   dropped, whitespace squeezed).
 * **occurrences** of a ground-truth critical span: every place in the *whole* trace (tool outputs
-  included, read between its tags) where its normalized text occurs on word boundaries, found
-  like a leak (without the lenient extras of the sweep).
+  included, read between its tags) where its normalized text occurs on word boundaries, with
+  punctuation read either as nothing (``U.S.A.`` for ``USA``) or as a word break
+  (``Europe/Zagreb`` for ``Zagreb``), as :func:`~smepo_env.masking.normalize.find_answer_occurrences`
+  finds them without derived words.
 * **recall**: share of critical-span occurrences, pooled over traces, whose letters and digits are
   all hidden. Traces without critical spans do not count.
 * **critical tokens**: word tokens (runs of letters/digits outside tag markup) that overlap a
@@ -113,6 +115,10 @@ class MethodAudit:
         return {**asdict(self), **shares}
 
 
+def _align(cell: str, width: int, *, left: bool) -> str:
+    return cell.ljust(width) if left else cell.rjust(width)
+
+
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
@@ -157,7 +163,10 @@ class AuditReport:
             )
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
         return "\n".join(
-            "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+            "  ".join(
+                _align(cell, width, left=i < 2)
+                for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+            )
             for line in lines
         )
 
@@ -184,10 +193,14 @@ def _checked(records: Iterable[Mapping[str, object]]) -> list[Mapping[str, objec
         if not isinstance(record.get("trace"), str):
             raise ValueError(f"records[{index}]['trace'] must be a string, got {record.get('trace')!r:.80}")
         if record.get("domain") not in DOMAINS:
-            raise ValueError(f"records[{index}]['domain'] is {record.get('domain')!r}: expected one of {DOMAINS}")
+            raise ValueError(
+                f"records[{index}]['domain'] is {record.get('domain')!r}: expected one of {DOMAINS}"
+            )
         for span in record.get("critical_spans") or []:
             if not isinstance(span, Mapping) or not isinstance(span.get("text"), str):
-                raise ValueError(f"records[{index}]['critical_spans'] needs dicts with a 'text' string, got {span!r}")
+                raise ValueError(
+                    f"records[{index}]['critical_spans'] needs dicts with a 'text' string, got {span!r}"
+                )
         checked.append(record)
     return checked
 
@@ -197,7 +210,7 @@ def _occurrences(trace: str, stretches: list[tuple[int, int]], texts: list[str])
     return [
         found
         for start, end in stretches
-        for found in find_answer_occurrences(trace, texts, start=start, end=end, lenient=False)
+        for found in find_answer_occurrences(trace, texts, start=start, end=end, derived_words=False)
     ]
 
 
@@ -231,7 +244,9 @@ def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -
         critical[start:end] = b"\x01" * (end - start)
     for segment in split_segments(trace):
         if segment.tag == "answer":
-            critical[segment.body_start : segment.body_end] = b"\x01" * (segment.body_end - segment.body_start)
+            critical[segment.body_start : segment.body_end] = b"\x01" * (
+                segment.body_end - segment.body_start
+            )
         if segment.is_tool_output:
             for passage in split_passages(trace, segment.body_start, segment.body_end):
                 if any(critical[passage.title_start : passage.text_end]):
@@ -279,10 +294,14 @@ def audit_traces(
             group = [r for r in checked if r["domain"] == domain]
             questions = [r.get("question") for r in group]
             answers = [list(r.get("answers") or []) if use_answers else None for r in group]
-            mask_traces(group[:1] and [group[0]["trace"]], domain=domain, method=method)
+            mask_traces([group[0]["trace"]], domain=domain, method=method)  # warm-up: loads spaCy
             began = time.perf_counter()
             results = mask_traces(
-                [r["trace"] for r in group], domain=domain, questions=questions, answers=answers, method=method
+                [r["trace"] for r in group],
+                domain=domain,
+                questions=questions,
+                answers=answers,
+                method=method,
             )
             row = MethodAudit(label, domain, traces=len(group), seconds=time.perf_counter() - began)
             for record, result in zip(group, results, strict=True):

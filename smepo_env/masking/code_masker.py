@@ -24,7 +24,6 @@ Rules:
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator
 
@@ -44,14 +43,16 @@ _OTHER_SIGNATURE = re.compile(
     r"(?:async\s+)?fn\s+\w+.*|func\s+.*|(?!(?:if|for|while|switch|return|else|catch|new|do)\b)"
     r"(?:[\w:<>,\[\]*&]+\s+)+[*&]?\w+\s*\([^;{}]*\)\s*(?:const\s*)?(?:throws\s+[\w.,\s]+)?)\{?\s*$"
 )
-_PY_SIGNATURE = re.compile(r"[ \t]*(?:(?:async\s+)?def\s+\w+\s*\(.*\)\s*(?:->.*)?|class\s+\w+.*):\s*(?:#.*)?$")
+_PY_SIGNATURE = re.compile(
+    r"[ \t]*(?:(?:async\s+)?def\s+\w+\s*\(.*\)\s*(?:->.*)?|class\s+\w+.*):\s*(?:#.*)?$"
+)
 _RESULT_LINE = re.compile(
     r"(?im)^[ \t]*(?:[-*][ \t]*)?(?:\*\*)?(?:expected\s+output|actual\s+output|output|result|returns?|prints?"
     r"|stdout)(?:\*\*)?[ \t]*[:=](?:\*\*)?[ \t]*(?P<body>\S[^\n]*?)[ \t]*$"
 )
 _RESULT_PHRASE = re.compile(
     r"(?i)\b(?:returns?|outputs?|prints?|gives|yields|evaluates\s+to|equals)\s+"
-    r"(?P<body>-?\d+(?:\.\d+)?(?![\w.])|'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]|\([^)\n]*\)|True\b|False\b|None\b)"
+    r"(?P<body>-?\d+(?:\.\d+)?(?!\.?\d)(?!\w)|'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]|\([^)\n]*\)|True\b|False\b|None\b)"
 )
 
 
@@ -77,7 +78,9 @@ def _python_headers(source: str) -> dict[int, int | None] | None:
     """
     lines = source.split("\n")
     indents = [line[: len(line) - len(line.lstrip())] for line in lines if line.strip()]
-    prefix = os.path.commonprefix(indents) if indents else ""
+    prefix = min(indents, key=len) if indents else ""
+    while prefix and not all(indent.startswith(prefix) for indent in indents):
+        prefix = prefix[:-1]
     dedented = "\n".join(line[len(prefix) :] if line.strip() else "" for line in lines)
     try:
         tree = ast.parse(dedented)
@@ -265,7 +268,7 @@ def code_drafts(trace: str) -> list[SpanDraft]:
             drafts.extend(code_block_drafts(trace, start, end))
         elif segment.tag == "answer":
             body = trace[start:end]
-            if _FENCE.search(body) or _python_headers(body) is not None and _CODE_START.match(body.strip()):
+            if _FENCE.search(body) or (_python_headers(body) is not None and _CODE_START.match(body.strip())):
                 drafts.extend(_text_drafts(trace, start, end))
             else:
                 offset = len(body) - len(body.lstrip())

@@ -51,7 +51,8 @@ def _answer_list(answers: object, index: int) -> tuple[str, ...]:
         return (answers,)
     if not isinstance(answers, Sequence) or not all(isinstance(a, str) for a in answers):
         raise TypeError(
-            f"answers[{index}] must be a sequence of strings (or None), got {type(answers).__name__}: {answers!r}"
+            f"answers[{index}] must be a sequence of strings (or None), "
+            f"got {type(answers).__name__}: {answers!r}"
         )
     return tuple(answers)
 
@@ -160,7 +161,9 @@ def mask_traces(
     if domain == "search":
         all_drafts = search_drafts(traces, question_list, answer_lists)
     elif domain == "math":
-        all_drafts = [math_drafts(t, q, a) for t, q, a in zip(traces, question_list, answer_lists, strict=True)]
+        all_drafts = [
+            math_drafts(t, q, a) for t, q, a in zip(traces, question_list, answer_lists, strict=True)
+        ]
     else:
         all_drafts = [code_drafts(t) for t in traces]
     results = []

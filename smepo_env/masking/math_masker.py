@@ -37,7 +37,8 @@ from smepo_env.masking.spans import SpanDraft
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER_PHRASE = re.compile(
     r"(?im)(?:\bfinal\s+answer\b(?:\*\*)?(?:\s+is)?[ \t]*[:=]?|\bthe\s+answer\s+is\b[ \t]*:?"
-    r"|(?:^|(?<=>))[ \t]*(?:\*\*)?answer(?:\*\*)?[ \t]*[:=]|(?:^|(?<=>))[ \t]*####(?!#))(?:\*\*)?[ \t]*(?P<body>[^\n<]*?)[ \t]*"
+    r"|(?:^|(?<=>))[ \t]*(?:\*\*)?answer(?:\*\*)?[ \t]*[:=]|(?:^|(?<=>))[ \t]*####(?!#))"
+    r"(?:\*\*)?[ \t]*(?P<body>[^\n<]*?)[ \t]*"
     r"(?:\.(?=\s|$|<)|(?=<)|$)"
 )
 _TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}")

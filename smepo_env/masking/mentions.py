@@ -77,7 +77,7 @@ def key_of(text: str) -> tuple[str, ...]:
 Token = tuple[int, int, str]
 """A key token: start, end and lower-cased text."""
 
-_SOFT_GAP = re.compile(r"[ \t'’\-]{1,3}|, ")
+_SOFT_GAP = re.compile(r"[ \t'’‘`´\-]{1,3}|, ")
 
 
 def _joinable(text: str, previous: Token, following: Token) -> bool:
@@ -92,10 +92,10 @@ def _joinable(text: str, previous: Token, following: Token) -> bool:
 def token_runs(text: str, start: int, end: int) -> list[list[Token]]:
     """The key tokens of ``text[start:end]``, cut where one name cannot run on into the next.
 
-    Tokens stay in one run across spaces, hyphens, apostrophes and ``", "``, across ``.``, ``,``,
-    ``/`` and ``:`` between digits (``38,682``, ``3.5``) and after an initial (``J. Smith``); a
-    sentence end (``Maseru. Lesotho``), a newline or other punctuation cuts the run, so a key
-    never matches across it.
+    Tokens stay in one run across spaces, hyphens, apostrophes (``’‘`´`` too) and ``", "``,
+    across ``.``, ``,``, ``/`` and ``:`` between digits (``38,682``, ``3.5``) and after an
+    initial (``J. Smith``); a sentence end (``Maseru. Lesotho``), a newline or other punctuation
+    cuts the run, so a key never matches across it.
     """
     runs: list[list[Token]] = []
     previous: Token | None = None
@@ -151,7 +151,11 @@ def named_entities(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
     found: list[list[tuple[int, int, str]]] = []
     for doc in nlp.pipe(clipped, batch_size=64):
         found.append(
-            [(ent.start_char, ent.end_char, ENTITY_LABELS[ent.label_]) for ent in doc.ents if ent.label_ in ENTITY_LABELS]
+            [
+                (ent.start_char, ent.end_char, ENTITY_LABELS[ent.label_])
+                for ent in doc.ents
+                if ent.label_ in ENTITY_LABELS
+            ]
         )
     return found
 

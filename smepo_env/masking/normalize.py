@@ -108,7 +108,13 @@ def _match_runs(
 
 
 def find_answer_occurrences(
-    text: str, answers: Sequence[str], *, start: int = 0, end: int | None = None, lenient: bool = True
+    text: str,
+    answers: Sequence[str],
+    *,
+    start: int = 0,
+    end: int | None = None,
+    split_on_punctuation: bool = True,
+    derived_words: bool = True,
 ) -> list[tuple[int, int]]:
     """Find every occurrence of any answer in ``text[start:end]``, read as a text of its own.
 
@@ -117,17 +123,18 @@ def find_answer_occurrences(
         answers: gold answers and aliases, in any casing or punctuation.
         start: where the searched region begins.
         end: where it ends (the end of ``text`` when ``None``).
-        lenient: add space mode and derived words to the exact rule (see the module docstring);
-            ``False`` finds exactly what :func:`contains_answer` reads.
+        split_on_punctuation: add space mode (see the module docstring) to delete mode.
+        derived_words: also find an answer at the start of a longer word (``Parisian``).
+            With both flags ``False`` it finds exactly what :func:`contains_answer` reads.
 
     Returns:
-        ``(start, end)`` offsets in ``text``, possibly overlapping, in no particular order.
+        ``(start, end)`` offsets in ``text``, sorted and distinct (they may overlap).
     """
     region = text[start:end]
     flat = region.translate(_DELETE_PUNCT).lower()
     found: list[tuple[int, int]] = []
     modes = [False]
-    if lenient and any(ch.isalpha() for answer in answers for ch in answer):
+    if split_on_punctuation and any(ch.isalpha() for answer in answers for ch in answer):
         modes.append(True)
     for punctuation_as_space in modes:
         wanted = []
@@ -143,10 +150,10 @@ def find_answer_occurrences(
         words = _normalized_words(region, punctuation_as_space=punctuation_as_space)
         for tokens in wanted:
             joined = "".join(tokens)
-            allow_derived = lenient and tokens[-1].isalpha() and len(joined) >= MIN_DERIVED_LENGTH
+            allow_derived = derived_words and tokens[-1].isalpha() and len(joined) >= MIN_DERIVED_LENGTH
             for first, last in _match_runs(words, tokens, allow_derived=allow_derived):
                 found.append((start + first, start + last))
-    return found
+    return sorted(set(found))
 
 
 def contains_answer(text: str, answers: Sequence[str]) -> bool:

@@ -1,6 +1,7 @@
 """Numbers in math text: where they are, what they are worth, and when they are structure.
 
-A *number atom* is one written quantity: ``42``, ``-3``, ``1,250``, ``0.75``, ``20%``, ``3/4``,
+A *number atom* is one written quantity: ``42``, ``-3``, ``1,250``, ``0.75``, ``20%``, ``3/4``
+(written without spaces; ``1300 / 10`` is a division of two atoms),
 ``\\frac{3}{4}`` (also ``\\dfrac``, ``\\tfrac``, ``\\frac34``), ``2\\sqrt{3}``, ``\\sqrt[3]{8}``,
 ``forty-two``, ``three hundred``, ``½``. A LaTeX fraction or root with a symbol inside
 (``\\frac{x}{2}``) is not one atom: the numbers inside it are atoms of their own.
@@ -25,7 +26,8 @@ from fractions import Fraction
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
 _UNITS += " sixteen seventeen eighteen nineteen"
 _UNIT_VALUES = {word: value for value, word in enumerate(_UNITS.split())}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_TENS = {w: 10 * (i + 2) for i, w in enumerate(_TENS_WORDS)}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 _NUMBER_WORDS = sorted([*_UNIT_VALUES, *_TENS, *_SCALES], key=len, reverse=True)
 _WORD_ALTERNATION = "|".join(_NUMBER_WORDS)
@@ -34,7 +36,7 @@ _VULGAR = "½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"
 _ATOM = re.compile(
     r"(?P<frac>\\[dt]?frac\s*(?:\{(?P<num>[^{}]*)\}|(?P<num1>\d))\s*(?:\{(?P<den>[^{}]*)\}|(?P<den1>\d)))"
     r"|(?P<sqrt>(?:(?P<coef>\d+(?:\.\d+)?)\s*)?\\sqrt\s*(?:\[(?P<root>[^\[\]]*)\])?\s*\{(?P<rad>[^{}]*)\})"
-    r"|(?P<slash>(?<![\d.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?![\d.]))"
+    r"|(?P<slash>(?<![\d.])\d+(?:\.\d+)?/\d+(?:\.\d+)?(?![\d.]))"
     r"|(?P<digits>(?<![\d.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|(?<!\d)\.\d+)(?P<pct>\s*\\?%)?"
     rf"|(?P<worded>(?i:\b(?:{_WORD_ALTERNATION})(?:(?:-|[ \t]+)(?:{_WORD_ALTERNATION}))*\b))"
     rf"|(?P<vulgar>[{_VULGAR}])"

@@ -7,8 +7,9 @@ Rules, applied to the text alone (no annotations needed):
    bodies, split into passages (``Doc i(Title: ...) text``, or lines).
 2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only,
    run on the prose: ``<think>`` bodies and untagged text; queries are keyword strings where NER
-   is unreliable and the patterns below cover them), capitalized runs (``Tessaly Studios``), numbers, years and dates, and names that a tool output
-   writes capitalized but the expert wrote in lower case (``marin okafor birthplace``).
+   is unreliable and the patterns below cover them), capitalized runs (``Tessaly Studios``),
+   numbers, years and dates, and names that a tool output writes capitalized but the expert wrote
+   in lower case (``marin okafor birthplace``).
 3. A candidate is **on the critical path** when its key (lower-cased letter/digit runs) also occurs
    in some tool output, as title or passage text, and not in the question. Such a span came from a
    tool and was carried along the route (into a later query, the reasoning or the answer), or was
@@ -17,7 +18,8 @@ Rules, applied to the text alone (no annotations needed):
    before the first tool output stands in for it. Nationalities, ordinals and numbers that point
    at a passage (``Doc 2``) are not candidates.
 4. **The answer** is always hidden: the ``<answer>`` body becomes ``[ANSWER]``, and its key (and
-   the key of every given gold answer or alias) is hidden wherever it occurs, as ``[ANSWER]``.
+   the key of every given gold answer or alias) is hidden wherever it occurs, as ``[ANSWER]``; so
+   is an abbreviation in parentheses right after it in the expert text (``the Euro (EUR)``).
 5. Every occurrence of a critical key is hidden everywhere, with one placeholder per key:
    ``[ENTITY_1]``, ``[DATE_1]``, ``[NUMBER_1]``, so the route stays readable
    (``<search>[ENTITY_1] birthplace</search>``). The last word of a multiword entity
@@ -40,6 +42,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from smepo_env.masking.mentions import (
+    Token,
     capitalized_runs,
     key_of,
     named_entities,
@@ -55,15 +58,20 @@ _NON_TRIGGERING = frozenset({"yes", "no", "true", "false"})
 _ARTICLES = frozenset({"a", "an", "the"})
 _SEPARATOR = "\n\n"
 _PROSE_TAGS = frozenset({"think", None})
+_ABBREVIATION = re.compile(r"\s*\(([A-Z][A-Z0-9.]{1,7})\)")
 _MAX_ALIAS_KEY = 3
 
 
 def _content_key(text: str) -> tuple[str, ...]:
+    """A mention's key without possessive ``'s``, leading articles and trailing stop words."""
     key = key_of(re.sub(r"['’]s\b", "", text))
-    start = 0
-    while start < len(key) and key[start] in _ARTICLES:
+    start, end = 0, len(key)
+    while start < end and key[start] in _ARTICLES:
         start += 1
-    return key[start:]
+    stops = stop_words()
+    while end > start and key[end - 1] in stops:
+        end -= 1
+    return key[start:end]
 
 
 def _padded(keys: Sequence[tuple[str, ...]]) -> str:
@@ -71,16 +79,14 @@ def _padded(keys: Sequence[tuple[str, ...]]) -> str:
     return " " + " | ".join(" ".join(key) for key in keys) + " "
 
 
-def _run_keys(text: str, start: int, end: int) -> list[tuple[str, ...]]:
-    return [tuple(token[2] for token in run) for run in token_runs(text, start, end)]
+def _keys(runs: list[list[Token]]) -> list[tuple[str, ...]]:
+    return [tuple(token[2] for token in run) for run in runs]
 
 
 @dataclass
 class _CriticalKeys:
     """What is hidden: key -> kind; surname aliases of full names (hidden in expert text only, and
-    only where capitalized); parts of an answer that the expert never writes on their own (``Asia``
-    of ``South-eastern Asia``: hidden as ``[ANSWER]`` in expert text only, so a passage that merely
-    shares a word with the answer stays);
+    only where capitalized);
     answers that do not hide passages; and ``identity``, which gives a critical surname found on
     its own the placeholder of its one full name."""
 
@@ -88,7 +94,6 @@ class _CriticalKeys:
     aliases: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     non_triggering: set[tuple[str, ...]] = field(default_factory=set)
     identity: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
-    answer_parts: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
     def draft(self, start: int, end: int, key: tuple[str, ...]) -> SpanDraft:
         """The draft hiding one occurrence of ``key`` (a surname shares its full name's placeholder)."""
@@ -97,7 +102,7 @@ class _CriticalKeys:
 
     def index(self, *, with_aliases: bool) -> tuple[dict[str, list[tuple[str, ...]]], int]:
         """Keys (and aliases) grouped by first token, longest first, and the longest key length."""
-        keys = list(self.kinds) + (list(self.aliases) + list(self.answer_parts) if with_aliases else [])
+        keys = list(self.kinds) + (list(self.aliases) if with_aliases else [])
         by_first: dict[str, list[tuple[str, ...]]] = {}
         for key in sorted(keys, key=len, reverse=True):
             by_first.setdefault(key[0], []).append(key)
@@ -126,15 +131,22 @@ class _SearchTrace:
                     self.prose.append((segment.body_start, segment.body_end))
                 if segment.tag == "answer":
                     self.answer_bodies.append(_stripped(trace, segment))
-        grounding = [key for p in self.passages for key in _run_keys(trace, p.title_start, p.title_end)]
-        grounding += [key for p in self.passages for key in _run_keys(trace, p.text_start, p.text_end)]
-        self.grounding = _padded(grounding)
+        self._runs: dict[tuple[int, int], list[list[Token]]] = {}
+        grounding = [_keys(self.runs(p.title_start, p.title_end)) for p in self.passages]
+        grounding += [_keys(self.runs(p.text_start, p.text_end)) for p in self.passages]
+        self.grounding = _padded([key for keys in grounding for key in keys])
         if question is not None:
-            self.question = _padded(_run_keys(question, 0, len(question)))
+            source, ranges = question, [(0, len(question))]
         else:
             cut = len(trace) if prefix_end is None else prefix_end
-            self.question = _padded([k for s, e in self.expert if s < cut for k in _run_keys(trace, s, min(e, cut))])
+            source, ranges = trace, [(s, min(e, cut)) for s, e in self.expert if s < cut]
+        self.question = _padded([key for start, end in ranges for key in _keys(token_runs(source, start, end))])
         self.question_tokens = set(self.question.split())
+        self.question_names = {
+            _content_key(source[a:b])
+            for start, end in ranges
+            for a, b, _ in capitalized_runs(source, start, end)
+        }
         self._ner_offsets: list[int] = []
         pieces = []
         length = 0
@@ -143,6 +155,31 @@ class _SearchTrace:
             pieces.append(trace[start:end])
             length += end - start + len(_SEPARATOR)
         self.ner_text = _SEPARATOR.join(pieces)
+
+    def runs(self, start: int, end: int) -> list[list[Token]]:
+        """The token runs of ``trace[start:end]``, computed once per region."""
+        if (start, end) not in self._runs:
+            self._runs[(start, end)] = token_runs(self.trace, start, end)
+        return self._runs[(start, end)]
+
+    def _in_question(self, key: tuple[str, ...], padded: str) -> bool:
+        """Whether the question states ``key``.
+
+        A piece of a longer name in the question counts as stated unless the expert also writes
+        it on its own: ``Budapest`` is not stated by "... the city of Budapest XVII. kerület" when
+        the expert writes "The capital of Hungary is Budapest", but ``Toutaend`` is stated by
+        "Toutaend Duvrajai" when the expert only ever writes the full name.
+        """
+        if padded not in self.question:
+            return False
+        if key in self.question_names:
+            return True
+        names = [name for name in self.question_names if _is_part(key, name)]
+        if not names:
+            return True
+        book = _CriticalKeys(kinds=dict.fromkeys([*names, key], "ENTITY"))
+        index = book.index(with_aliases=False)
+        return not any(hit == key for s, e in self.expert for _, _, hit in _scan(self.runs(s, e), index))
 
     def _ner_to_trace(self, start: int, end: int) -> tuple[int, int] | None:
         index = bisect.bisect_right(self._ner_offsets, start) - 1
@@ -173,15 +210,17 @@ class _SearchTrace:
         for passage in self.passages:
             if passage.title_end > passage.title_start:
                 names[_content_key(self.trace[passage.title_start : passage.title_end])] = "ENTITY"
-            for run_start, run_end, initial in capitalized_runs(self.trace, passage.text_start, passage.text_end):
+            for run_start, run_end, initial in capitalized_runs(
+                self.trace, passage.text_start, passage.text_end
+            ):
                 key = _content_key(self.trace[run_start:run_end])
                 if len(key) > 1 or not initial:
                     names[key] = "ENTITY"
         names.pop((), None)
         if names:
-            book = _CriticalKeys(kinds=names)
+            index = _CriticalKeys(kinds=names).index(with_aliases=False)
             for start, end in self.expert:
-                for _, _, key in _scan(self.trace, start, end, book.index(with_aliases=False)):
+                for _, _, key in _scan(self.runs(start, end), index):
                     yield key, "ENTITY"
 
     def critical_keys(self, entities: list[tuple[int, int, str]]) -> _CriticalKeys:
@@ -193,7 +232,7 @@ class _SearchTrace:
             if not key or key in book.kinds or key in rejected:
                 continue
             padded = " " + " ".join(key) + " "
-            if all(t in stops for t in key) or padded in self.question or padded not in self.grounding:
+            if all(t in stops for t in key) or self._in_question(key, padded) or padded not in self.grounding:
                 rejected.add(key)
                 continue
             book.kinds[key] = kind
@@ -205,13 +244,14 @@ class _SearchTrace:
             book.kinds[key] = "ANSWER"
             if all(token in stops or token in _NON_TRIGGERING for token in key):
                 book.non_triggering.add(key)
-        answer_keys = [key for key, kind in book.kinds.items() if kind == "ANSWER"]
+        # A key that is a piece of a longer key and never written on its own in the expert text is
+        # an artifact of a partial mention (NER's "Yaidai" of "Yaidai Vremu", "Asia" of the answer
+        # "South-eastern Asia"): it would only hide look-alike passages ("Yaidai Vramu").
         index = book.index(with_aliases=False)
-        alone = {key for start, end in self.expert for _, _, key in _scan(self.trace, start, end, index)}
+        alone = {key for start, end in self.expert for _, _, key in _scan(self.runs(start, end), index)}
         for key in [k for k, kind in book.kinds.items() if kind != "ANSWER" and k not in alone]:
-            if any(_is_part(key, answer) for answer in answer_keys):
+            if any(_is_part(key, other) for other in book.kinds):
                 del book.kinds[key]
-                book.answer_parts[key] = next(a for a in answer_keys if _is_part(key, a))
         for key in [k for k, kind in book.kinds.items() if kind == "ENTITY" and len(k) == 1]:
             owners = [other for other in book.kinds if len(other) > 1 and key[0] in other]
             if len(owners) == 1 and book.kinds[owners[0]] == "ENTITY" and owners[0][-1] == key[0]:
@@ -235,18 +275,19 @@ class _SearchTrace:
         with_aliases = book.index(with_aliases=True)
         plain = book.index(with_aliases=False)
         for start, end in self.expert:
-            for hit_start, hit_end, key in _scan(self.trace, start, end, with_aliases):
-                if key in book.answer_parts:
-                    key = book.answer_parts[key]
-                elif key in book.aliases:
+            for hit_start, hit_end, key in _scan(self.runs(start, end), with_aliases):
+                if key in book.aliases:
                     if not self.trace[hit_start].isupper():
                         continue
                     key = book.aliases[key]
                 drafts.append(book.draft(hit_start, hit_end, key))
+                abbreviation = _ABBREVIATION.match(self.trace, hit_end, end)
+                if abbreviation and book.kinds[book.identity.get(key, key)] == "ANSWER":
+                    drafts.append(SpanDraft(abbreviation.start(1), abbreviation.end(1), "ANSWER"))
         for passage in self.passages:
-            for hit_start, hit_end, key in _scan(self.trace, passage.title_start, passage.title_end, plain):
+            for hit_start, hit_end, key in _scan(self.runs(passage.title_start, passage.title_end), plain):
                 drafts.append(book.draft(hit_start, hit_end, key))
-            hits = list(_scan(self.trace, passage.text_start, passage.text_end, plain))
+            hits = list(_scan(self.runs(passage.text_start, passage.text_end), plain))
             if any(key not in book.non_triggering for _, _, key in hits):
                 drafts.append(SpanDraft(passage.text_start, passage.text_end, "PASSAGE"))
             else:
@@ -270,13 +311,13 @@ def _stripped(trace: str, segment: Segment) -> tuple[int, int]:
 
 
 def _scan(
-    text: str, start: int, end: int, index: tuple[dict[str, list[tuple[str, ...]]], int]
+    runs: list[list[Token]], index: tuple[dict[str, list[tuple[str, ...]]], int]
 ) -> Iterator[tuple[int, int, tuple[str, ...]]]:
-    """Occurrences of indexed keys in ``text[start:end]``, longest match first, left to right."""
+    """Occurrences of indexed keys in token runs, longest match first, left to right."""
     by_first, longest = index
     if not by_first:
         return
-    for tokens in token_runs(text, start, end):
+    for tokens in runs:
         position = 0
         while position < len(tokens):
             matched = None

@@ -109,9 +109,7 @@ def resolve_overlaps(drafts: list[SpanDraft]) -> list[SpanDraft]:
     of the draft with the higher priority; on equal priority the one that started first (the
     longer one at equal starts) wins.
     """
-    ordered = sorted(
-        (d for d in drafts if d.end > d.start), key=lambda d: (d.start, -d.end, -_priority(d))
-    )
+    ordered = sorted((d for d in drafts if d.end > d.start), key=lambda d: (d.start, -d.end, -_priority(d)))
     merged: list[SpanDraft] = []
     for draft in ordered:
         if merged and draft.start < merged[-1].end:
@@ -169,7 +167,9 @@ def assemble(trace: str, drafts: list[SpanDraft], *, domain: str, method: str) -
             placeholder = numbers[identity]
         pieces.append(trace[cursor : draft.start])
         pieces.append(placeholder)
-        spans.append(HiddenSpan(draft.start, draft.end, draft.kind, trace[draft.start : draft.end], placeholder))
+        spans.append(
+            HiddenSpan(draft.start, draft.end, draft.kind, trace[draft.start : draft.end], placeholder)
+        )
         cursor = draft.end
     pieces.append(trace[cursor:])
     return MaskResult("".join(pieces), tuple(spans), domain, method)

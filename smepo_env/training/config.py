@@ -59,11 +59,16 @@ class AgentArguments:
         default=0, metadata={"help": "Evaluate on the held-out split every N steps (0: only before and after)."}
     )
     eval_batch_size: int = field(default=16, metadata={"help": "Episodes played together in evaluation."})
+    trainable_layers: int = field(
+        default=8,
+        metadata={"help": "Train only the top N decoder layers (warm start and GRPO); 0 trains all. "
+                  "A CPU budget knob: backward stops at the lowest trainable layer. Use 0 on a GPU."},
+    )
     sft_warmstart: bool = field(
         default=True,
         metadata={"help": "Start from a supervised warm start on expert traces (agents/sft_warmstart.py; cached)."},
     )
-    sft_num_examples: int = field(default=256, metadata={"help": "Expert traces in the warm start."})
+    sft_num_examples: int = field(default=128, metadata={"help": "Expert traces in the warm start."})
     sft_epochs: float = field(default=1.0, metadata={"help": "Warm-start epochs."})
     sft_learning_rate: float = field(default=1e-4, metadata={"help": "Warm-start learning rate."})
     sft_batch_size: int = field(default=8, metadata={"help": "Warm-start batch size."})
@@ -81,7 +86,7 @@ class AgentArguments:
         for name in ("num_eval_tasks", "max_turns", "max_turn_tokens", "eval_batch_size", "sft_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)!r}")
-        for name in ("num_train_tasks", "heldout_eval_steps", "sft_num_examples"):
+        for name in ("num_train_tasks", "heldout_eval_steps", "sft_num_examples", "trainable_layers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)!r}")
 
@@ -140,6 +145,12 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
 """GRPOConfig values of the embedded default (CPU, about 15 minutes); see the module docstring."""
 
 
+CONFIG_EPILOG = (
+    "--config FILE.yaml reads any of the options above from a YAML mapping (option names without "
+    "the dashes); options given on the command line override the file. Examples: configs/*.yaml."
+)
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> tuple[AgentArguments, Any]:
     """Parse ``argv`` (and ``--config file.yaml``) into :class:`AgentArguments` and a ``GRPOConfig``.
 
@@ -149,7 +160,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> tuple[AgentArguments, 
     import torch
     from trl import GRPOConfig, TrlParser
 
-    parser = TrlParser((AgentArguments, GRPOConfig), prog="train_grpo.py")
+    parser = TrlParser((AgentArguments, GRPOConfig), prog="train_grpo.py", epilog=CONFIG_EPILOG)
     defaults = dict(EMBEDDED_DEFAULTS)
     if not torch.cuda.is_available():
         defaults.update(use_cpu=True, bf16=False)

@@ -33,6 +33,7 @@ from smepo_env.training.callbacks import (
 )
 from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_step, last_complete_checkpoint
 from smepo_env.training.config import AgentArguments
+from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
@@ -113,6 +114,8 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         tokenizer.pad_token = tokenizer.eos_token
     dtype = torch.bfloat16 if grpo_config.bf16 else torch.float32
     model = AutoModelForCausalLM.from_pretrained(start_model, dtype=dtype)
+    trainable = freeze_lower_layers(model, agent_args.trainable_layers)
+    log(f"[grpo] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
 
     def evaluate(policy: Any) -> dict[str, float]:
         results = evaluate_policy(

@@ -26,6 +26,7 @@ from typing import Any
 
 from retrieval_index.atomic import atomic_directory
 from smepo_env.training.data import expert_example, make_env, select_tasks
+from smepo_env.training.freezing import freeze_lower_layers
 
 SFT_VERSION = 1
 
@@ -42,6 +43,7 @@ class WarmstartSettings:
     epochs: float = 1.0
     learning_rate: float = 1e-4
     batch_size: int = 8
+    trainable_layers: int = 0
     seed: int = 0
 
     def cache_key(self) -> str:
@@ -109,6 +111,8 @@ def run_warmstart(
     trained = sum(sum(e["assistant_masks"]) for e in examples)
     log(f"[sft] {len(examples)} expert episodes, {tokens} tokens, {trained} trained on (expert turns only)")
     model = AutoModelForCausalLM.from_pretrained(settings.model, dtype=torch.float32)
+    trainable = freeze_lower_layers(model, settings.trainable_layers)
+    log(f"[sft] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
     cpu = not torch.cuda.is_available()
     with tempfile.TemporaryDirectory(prefix="smepo-sft-") as scratch:
         config = SFTConfig(
@@ -149,6 +153,7 @@ def warmstart_settings_from(agent_args: Any, model_location: str, seed: int) -> 
         epochs=agent_args.sft_epochs,
         learning_rate=agent_args.sft_learning_rate,
         batch_size=agent_args.sft_batch_size,
+        trainable_layers=agent_args.trainable_layers,
         seed=seed,
     )
 

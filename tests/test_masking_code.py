@@ -1,0 +1,99 @@
+"""The code masker: implementations and results hidden; signatures and the plan kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from smepo_env.masking import mask_trace, regex_baseline_mask
+from smepo_env.masking.examples import CODE_TRACE
+
+
+@pytest.fixture(scope="module")
+def masked() -> str:
+    return mask_trace(CODE_TRACE, domain="code").text
+
+
+def test_fenced_block_keeps_multiline_signature_and_hides_decorator_docstring_and_body(masked):
+    block = masked.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block == (
+        "[CODE]\ndef kth_smallest(\n    nums: tuple[int, ...],\n    k: int,\n) -> int:\n    [CODE]\n"
+    )
+
+
+def test_inline_code_hidden_for_expressions_and_kept_for_names(masked):
+    assert masked.startswith(
+        "I will sort the numbers and take the k-th one with `[CODE]`,\nusing `nums` and `heapq.heappush`."
+    )
+    inline = mask_trace(
+        "Use `x + 1`, `len(nums)`, `return total`, `42`, `def f(x: int) -> int:`, `O(n log n)`, `nums[i]`.",
+        domain="code",
+    )
+    assert inline.text == (
+        "Use `[CODE]`, `[CODE]`, `[CODE]`, `[CODE]`, `def f(x: int) -> int:`, `O(n log n)`, `nums[i]`."
+    )
+
+
+def test_unfenced_code_and_session_outputs_hidden_prose_kept(masked):
+    assert "Quick check:\n>>> [CODE]\n[OUTPUT]\n\n[CODE]\nOutput: [OUTPUT]\n" in masked
+    assert "For the sample the function returns [OUTPUT]. Then return the list as it is." in masked
+
+
+def test_python_tool_body_keeps_signature_and_output_is_hidden(masked):
+    assert "<python>\ndef area(width: int, height: int) -> int:\n    [CODE]\n</python>" in masked
+    assert masked.endswith("<output>[OUTPUT]</output>\n<answer>[ANSWER]</answer>")
+    assert "42" not in masked and "6, 7" not in masked
+
+
+def test_one_line_def_keeps_header_up_to_the_body():
+    result = mask_trace("```python\nclass Solver:\n    def run(self, x): return x + 1\n```", domain="code")
+    assert result.text == "```python\nclass Solver:\n    def run(self, x): [CODE]\n```"
+
+
+def test_other_languages_keep_their_signatures():
+    trace = (
+        "```cpp\nint maxArea(vector<int>& height) {\n    int best = 0;\n    return best;\n}\n```\n"
+        "```js\nfunction twoSum(nums, target) {\n  return [];\n}\n```"
+    )
+    assert mask_trace(trace, domain="code").text == (
+        "```cpp\nint maxArea(vector<int>& height) {\n    [CODE]\n```\n"
+        "```js\nfunction twoSum(nums, target) {\n  [CODE]\n```"
+    )
+
+
+def test_answer_holding_code_is_masked_as_code():
+    trace = "<answer>\ndef solve(n: int) -> int:\n    return n * (n + 1) // 2\n</answer>"
+    assert (
+        mask_trace(trace, domain="code").text == "<answer>\ndef solve(n: int) -> int:\n    [CODE]\n</answer>"
+    )
+
+
+def test_regex_baseline_only_replaces_fenced_blocks():
+    text = regex_baseline_mask(CODE_TRACE, domain="code").text
+    assert "```python\n[CODE]\n```" in text
+    assert "`sorted(nums)[k - 1]`" in text
+    assert "best = kth_smallest((5, 4), 1)\nprint(best)\nOutput: 4" in text
+    assert "<python>\ndef area(width: int, height: int) -> int:\n    return width * height" in text
+    assert "<output>42</output>\n<answer>42</answer>" in text
+
+
+@pytest.mark.parametrize(
+    ("trace", "expected"),
+    [
+        ("", ""),
+        ("Just a plan in prose: sort, then scan.", "Just a plan in prose: sort, then scan."),
+        ("```python\ndef f(x):\n    return x", "```python\ndef f(x):\n    [CODE]"),
+        ("<python>print(1)", "<python>[CODE]"),
+        ("<output>unclosed result 7", "<output>[OUTPUT]"),
+        ("ünïcode `λ(x)` 💥\nx = 'é'", "ünïcode `[CODE]` 💥\n[CODE]"),
+    ],
+)
+def test_bad_input_has_a_defined_result(trace, expected):
+    assert mask_trace(trace, domain="code").text == expected
+
+
+def test_one_megabyte_trace_is_masked():
+    block = "```python\ndef step(x: int) -> int:\n    return x + 1\n```\nThe plan is simple.\n"
+    trace = block * (1_000_000 // len(block) + 1)
+    result = mask_trace(trace, domain="code")
+    assert result.text.count("def step(x: int) -> int:\n    [CODE]\n") == trace.count("def step")
+    assert "return x + 1" not in result.text

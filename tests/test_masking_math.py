@@ -1,0 +1,134 @@
+"""The math masker: derived values and the answer hidden; question numbers and structure kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from smepo_env.masking import contains_answer, mask_trace, regex_baseline_mask
+from smepo_env.masking.engine import readable_stretches
+from smepo_env.masking.examples import ALGEBRA_QUESTION, ALGEBRA_TRACE, MATH_QUESTION, MATH_TRACE
+
+
+@pytest.fixture(scope="module")
+def farmer():
+    return mask_trace(MATH_TRACE, domain="math", question=MATH_QUESTION)
+
+
+@pytest.fixture(scope="module")
+def algebra():
+    return mask_trace(ALGEBRA_TRACE, domain="math", question=ALGEBRA_QUESTION)
+
+
+def test_final_answer_hidden_in_digits_words_and_box(farmer):
+    assert farmer.text.endswith("So the answer is [ANSWER].</think>\n<answer>[ANSWER]</answer>")
+    assert "= [ANSWER] eggs" in farmer.text
+    assert "six" not in farmer.text and "boxed" not in farmer.text
+    assert "\\boxed{[ANSWER]}" in mask_trace("We get \\boxed{6}.", domain="math").text
+
+
+def test_derived_values_hidden_with_one_placeholder_per_value(farmer):
+    lines = farmer.text.splitlines()
+    assert lines[0] == "<think>Step 1: The farmer has 12 + 12 = [VALUE_1] eggs."
+    assert lines[1] == "Step 2: He uses \\frac{3}{4} \\cdot [VALUE_1] = [VALUE_2] eggs, i.e. 0.75 of them."
+    assert (
+        lines[2] == "Step 3: That leaves [VALUE_1] - [VALUE_2] = [ANSWER] eggs, which is [VALUE_3] of them, "
+        "or [VALUE_3]."
+    )
+    fractions = [s.text for s in farmer.spans if s.placeholder == "[VALUE_3]"]
+    assert fractions == ["\\frac{1}{4}", "25%"]
+
+
+def test_question_numbers_kept_by_value_in_any_form(farmer):
+    assert "12 + 12" in farmer.text
+    assert "\\frac{3}{4}" in farmer.text
+    assert "0.75" in farmer.text
+
+
+def test_structure_kept_exponents_subscripts_labels_and_operators(algebra):
+    lines = algebra.text.splitlines()
+    assert lines[0] == "Step 1: From 2x+3y = 7 and x = 2 we get 3y = 3, so y = 1."
+    assert lines[1] == "Step 2: a_2 = a_1^2 - 1 = 3 and a_3 = a_2^{2} - 1 = [ANSWER]."
+    assert (
+        lines[2] == "Step 3: The root [VALUE_1] = 3 and [ANSWER] = [ANSWER] agree; [VALUE_2] is not involved."
+    )
+    assert lines[3] == "Final Answer: $\\boxed{[ANSWER]}$"
+    assert [s.text for s in algebra.spans if s.kind == "VALUE"] == ["\\sqrt{9}", "forty-two"]
+
+
+def test_signs_belong_to_numbers_only_when_unary():
+    result = mask_trace("Then 10x+5y = 20, x - 4 = 1 and the slope is -3 (or (-7)).", domain="math")
+    assert result.text == (
+        "Then [VALUE_1]x+[VALUE_2]y = [VALUE_3], x - [VALUE_4] = [VALUE_5] "
+        "and the slope is [VALUE_6] (or ([VALUE_7]))."
+    )
+    assert [s.text for s in result.spans][-2:] == ["-3", "-7"]
+
+
+def test_without_question_every_non_structural_number_is_derived():
+    result = mask_trace("Step 2: 12 + 12 = 24 and x^3 uses b_12.", domain="math")
+    assert result.text == "Step 2: [VALUE_1] + [VALUE_1] = [VALUE_2] and x^3 uses b_12."
+
+
+def test_symbolic_and_worded_answers_hidden_where_written():
+    trace = "The day is Tuesday, since x^2+1 grows.\nFinal answer: \\boxed{\\text{Tuesday}}"
+    result = mask_trace(trace, domain="math", question="If x^2+1 grows, which day is it?")
+    assert result.text == "The day is [ANSWER], since x^2+1 grows.\nFinal answer: \\boxed{[ANSWER]}"
+    symbolic = mask_trace("So f = x^2 + 1. \\boxed{x^2+1}", domain="math")
+    assert symbolic.text == "So f = [ANSWER]. \\boxed{[ANSWER]}"
+    worded = mask_trace("There are forty-two ways.", domain="math", answers=["42"])
+    assert worded.text == "There are [ANSWER] ways."
+
+
+def test_given_answers_win_over_step_labels():
+    trace = "Step 6: add them, which gives 6.\n#### 6"
+    assert mask_trace(trace, domain="math").text == "Step 6: add them, which gives [ANSWER].\n#### [ANSWER]"
+    guaranteed = mask_trace(trace, domain="math", answers=["6"])
+    assert guaranteed.text == "Step [ANSWER]: add them, which gives [ANSWER].\n#### [ANSWER]"
+    stretches = readable_stretches(trace, [(s.start, s.end) for s in guaranteed.spans])
+    assert not any(contains_answer(stretch, ["6"]) for stretch in stretches)
+
+
+def test_tool_outputs_hidden_and_python_numbers_treated_like_prose():
+    trace = "<python>print(12 * 4 + 7)</python>\n<output>55</output>\n<answer>55</answer>"
+    result = mask_trace(trace, domain="math", question="What is 12 times 4?")
+    assert (
+        result.text
+        == "<python>print(12 * 4 + [VALUE_1])</python>\n<output>[OUTPUT]</output>\n<answer>[ANSWER]</answer>"
+    )
+
+
+def test_regex_baseline_reproduces_reference_failures():
+    text = regex_baseline_mask(ALGEBRA_TRACE, domain="math").text
+    lines = text.splitlines()
+    assert lines[0].startswith("__STRUCTURAL_NUMBER_[NUMBER]__: From [NUMBER]x[NUMBER]y = [NUMBER]")
+    assert "a_[NUMBER] = a_[NUMBER]^[NUMBER]" in lines[1]
+    assert "a_[NUMBER]^{[NUMBER]}" in lines[1]
+    assert "forty-two is not involved" in lines[2]
+    farmer = regex_baseline_mask(MATH_TRACE, domain="math").text
+    assert "The farmer has [NUMBER] + [NUMBER]" in farmer
+    assert "So the answer is six." in farmer
+    assert "Step" not in farmer
+    assert regex_baseline_mask("The answer is \\boxed{\\text{Tuesday}} or 1.5e3.", domain="math").text == (
+        "The answer is \\boxed{\\text{Tuesday}} or [NUMBER]."
+    )
+
+
+@pytest.mark.parametrize(
+    ("trace", "expected"),
+    [
+        ("", ""),
+        ("no numbers here", "no numbers here"),
+        ("<think>unclosed 3 + 5 = 8", "<think>unclosed [VALUE_1] + [VALUE_2] = 8"),
+        ("\\boxed{12", "\\boxed{[ANSWER]"),
+        ("½ of 8 is 4 — ünïcode ≥ 3 💥", "[VALUE_1] of 8 is [VALUE_2] — ünïcode ≥ [VALUE_3] 💥"),
+    ],
+)
+def test_bad_input_has_a_defined_result(trace, expected):
+    assert mask_trace(trace, domain="math", question="What is 8?").text == expected
+
+
+def test_one_megabyte_trace_is_masked():
+    trace = "Step 1: 3 * 4 = 12 and x^2 stays.\n" * 30_000 + "\\boxed{12}"
+    assert len(trace) > 1_000_000
+    result = mask_trace(trace, domain="math", question="Multiply 3 by 4.")
+    assert result.text.count("Step 1: 3 * 4 = [ANSWER] and x^2 stays.") == 30_000

@@ -1,0 +1,185 @@
+"""The search masker on hand-written Search-R1 traces: the critical path is hidden, the route stays."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from smepo_env.masking import contains_answer, mask_trace, mask_traces, regex_baseline_mask
+from smepo_env.masking.engine import readable_stretches
+from smepo_env.masking.examples import COMPARISON, SEARCH_EXAMPLES, THREE_HOP, TWO_HOP
+
+TWO_HOP_QUESTION = "Where was the director of Blue Harbor born?"
+THREE_HOP_QUESTION = "Where was the founder of the studio that produced Blue Harbor born?"
+
+
+def _placeholders_of(result, text: str) -> set[str]:
+    return {span.placeholder for span in result.spans if span.text.lower() == text.lower()}
+
+
+def _readable(result, trace: str) -> list[str]:
+    return readable_stretches(trace, [(span.start, span.end) for span in result.spans])
+
+
+def _bodies(text: str, tag: str) -> list[str]:
+    return re.findall(rf"<{tag}>(.*?)</{tag}>", text, flags=re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def two_hop():
+    return mask_trace(TWO_HOP, domain="search", question=TWO_HOP_QUESTION)
+
+
+def test_two_hop_hides_answer_everywhere_without_answers(two_hop):
+    assert _bodies(two_hop.text, "answer") == ["[ANSWER]"]
+    assert not any(contains_answer(stretch, ["Veldra"]) for stretch in _readable(two_hop, TWO_HOP))
+    assert "Veldra" not in two_hop.text
+
+
+def test_two_hop_bridge_has_one_placeholder_in_query_think_and_titles(two_hop):
+    placeholders = _placeholders_of(two_hop, "Marin Okafor")
+    assert len(placeholders) == 1
+    bridge = placeholders.pop()
+    assert re.fullmatch(r"\[ENTITY_\d+\]", bridge)
+    assert _bodies(two_hop.text, "search") == ["Blue Harbor director", f"{bridge} birthplace"]
+    thinks = _bodies(two_hop.text, "think")
+    assert thinks[1] == f"Blue Harbor was directed by {bridge}. Now I need where {bridge} was born."
+    assert thinks[2] == f"{bridge} was born in [ANSWER]."
+    assert f"Doc 1(Title: {bridge}) [PASSAGE]" in two_hop.text
+    assert "Okafor" not in two_hop.text
+
+
+def test_two_hop_keeps_question_entities_and_distractors(two_hop):
+    assert _bodies(two_hop.text, "think")[0] == "I need the director of Blue Harbor first."
+    assert "Doc 1(Title: Blue Harbor) [PASSAGE]" in two_hop.text
+    assert (
+        "Doc 2(Title: Blue Harbour) Blue Harbour is a novel by Ilse Varnek, published in 1994."
+        in two_hop.text
+    )
+    assert "Doc 3(Title: Marin Okafer) Marin Okafer is a painter born in Dorvik." in two_hop.text
+    assert "Marin Okafer is a painter who has 3 children." in two_hop.text
+
+
+def test_two_hop_hides_passages_with_the_bridge_or_answer(two_hop):
+    hidden = [span.text for span in two_hop.spans if span.kind == "PASSAGE"]
+    assert hidden == [
+        "Blue Harbor is a 1987 film directed by Marin Okafor. It was produced by Tessaly Studios.",
+        "Marin Okafor is a film director. Marin Okafor was born in Veldra, a city in Kessen.",
+        "Veldra is a city in Kessen with about 240,000 inhabitants.",
+    ]
+    assert "Doc 3(Title: [ANSWER]) [PASSAGE]" in two_hop.text
+    assert "1987" not in two_hop.text
+
+
+def test_spans_point_into_the_original_and_rebuild_the_masked_text(two_hop):
+    rebuilt, cursor = [], 0
+    for span in two_hop.spans:
+        assert TWO_HOP[span.start : span.end] == span.text
+        assert span.start >= cursor
+        rebuilt += [TWO_HOP[cursor : span.start], span.placeholder]
+        cursor = span.end
+    rebuilt.append(TWO_HOP[cursor:])
+    assert "".join(rebuilt) == two_hop.text
+    assert two_hop.counts == {"ANSWER": 3, "ENTITY": 5, "PASSAGE": 3}
+    assert two_hop.to_dict()["counts"] == two_hop.counts
+
+
+def test_three_hop_chains_two_bridges_with_distinct_placeholders():
+    result = mask_trace(THREE_HOP, domain="search", question=THREE_HOP_QUESTION)
+    (studio,) = _placeholders_of(result, "Tessaly Studios")
+    (founder,) = _placeholders_of(result, "Joren Abeyta")
+    assert studio != founder
+    assert _bodies(result.text, "search") == [
+        "Blue Harbor produced by",
+        f"{studio} founder",
+        f"{founder} born",
+    ]
+    assert _bodies(result.text, "think")[-1] == f"{founder} was born in [ANSWER]. So the answer is [ANSWER]."
+    assert "Abeyta" not in result.text and "Tessaly" not in result.text and "tessaly" not in result.text
+    assert (
+        "Doc 2(Title: Tessala Records) Tessala Records is a label founded by Mira Abeyto in 1961."
+        in result.text
+    )
+    assert "Doc 2(Title: Mira Abeyto) Mira Abeyto was born in Lunsk in 1930." in result.text
+    assert "Harbor Lights is a 1990 film produced by Orvane Pictures." in result.text
+
+
+def test_numbers_carried_from_passages_are_hidden_consistently():
+    result = mask_trace(
+        COMPARISON, domain="search", question="Which city has more inhabitants, Veldra or Lunsk?"
+    )
+    (big,) = _placeholders_of(result, "240,000")
+    (small,) = _placeholders_of(result, "95,500")
+    assert big.startswith("[NUMBER_") and small.startswith("[NUMBER_") and big != small
+    assert _bodies(result.text, "think")[-1] == (
+        f"Lunsk has a population of {small}. {big} is more than {small}, so the answer is [ANSWER]."
+    )
+    assert "Kessen is a country with 12 provinces." in result.text
+    assert "Dorvik has a population of 31,000." in result.text
+    assert "Veldran" not in result.text
+
+
+def test_without_question_the_text_before_the_first_search_result_stands_in():
+    result = mask_trace(TWO_HOP, domain="search")
+    assert _bodies(result.text, "search")[0] == "Blue Harbor director"
+    assert len(_placeholders_of(result, "Marin Okafor")) == 1
+
+
+def test_answers_in_odd_casing_punctuation_and_inside_words():
+    trace = (
+        "<think>VELDRA, or veldra's old town; the Veldran hills. Al visited the Alps. "
+        "Paris-based and Parisian.</think>\n<answer>Veldra</answer>"
+    )
+    result = mask_trace(trace, domain="search", answers=["veldra!", "Al", "PARIS"])
+    assert result.text == (
+        "<think>[ANSWER], or [ANSWER]'s old town; the [ANSWER] hills. [ANSWER] visited the Alps. "
+        "[ANSWER]-based and [ANSWER].</think>\n<answer>[ANSWER]</answer>"
+    )
+
+
+def test_answer_with_articles_and_initials_is_matched_after_normalization():
+    trace = "<think>It was the U.S.A. and then the Beatles, not Beatle.</think>"
+    result = mask_trace(trace, domain="search", answers=["USA", "The Beatles"])
+    assert result.text == "<think>It was the [ANSWER]. and then the [ANSWER], not Beatle.</think>"
+
+
+def test_batch_equals_single_calls():
+    records = SEARCH_EXAMPLES
+    batch = mask_traces(
+        [r["trace"] for r in records], domain="search", questions=[r["question"] for r in records]
+    )
+    single = [mask_trace(r["trace"], domain="search", question=r["question"]) for r in records]
+    assert [b.text for b in batch] == [s.text for s in single]
+
+
+@pytest.mark.parametrize(
+    ("trace", "expected"),
+    [
+        ("", ""),
+        ("Plain prose with no tags about Veldra.", "Plain prose with no tags about [ANSWER]."),
+        ("<think>unclosed reasoning about Marin Okafor", "<think>unclosed reasoning about Marin Okafor"),
+        ("<information>Doc 1(Title: X) unclosed", "<information>Doc 1(Title: X) unclosed"),
+        ("</think></answer> stray <answer>", "</think></answer> stray <answer>"),
+        ("<answer>東京</answer> “Veldra” ½", "<answer>[ANSWER]</answer> “[ANSWER]” ½"),
+    ],
+)
+def test_bad_input_has_a_defined_result(trace, expected):
+    assert mask_trace(trace, domain="search", answers=["Veldra"]).text == expected
+
+
+def test_one_megabyte_trace_is_masked():
+    block = TWO_HOP.replace("<answer>Veldra</answer>", "")
+    trace = block * (1_000_000 // len(block) + 1) + "<answer>Veldra</answer>"
+    assert len(trace) > 1_000_000
+    result = mask_trace(trace, domain="search", question=TWO_HOP_QUESTION, answers=["Veldra"])
+    assert "Veldra" not in result.text and "Marin Okafor " not in result.text
+    assert result.text.count("<search>Blue Harbor director</search>") == trace.count(
+        "<search>Blue Harbor director"
+    )
+
+
+def test_regex_baseline_masks_nothing_in_search():
+    result = regex_baseline_mask(TWO_HOP, domain="search")
+    assert result.text == TWO_HOP and result.spans == ()
+    assert mask_trace(TWO_HOP, domain="search", method="regex").text == TWO_HOP
