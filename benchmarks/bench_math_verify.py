@@ -4,9 +4,9 @@
 
 Agreement is measured on the labelled (gold, prediction) pairs of ``tests/test_math_scoring.py``
 (equivalent, not equivalent, and the known disagreements, which count as misses). Speed is
-measured on generated math-word test answers written two ways (plain, boxed LaTeX), first in the main thread (math-verify in-process with signal timeouts), then from a
-worker thread (each call goes to the verifier process), with raw ``math_verify.parse`` +
-``verify`` as the baseline.
+measured on generated math-word test answers written two ways (plain, boxed LaTeX), first in
+the main thread (math-verify in-process with signal timeouts), then from a worker thread (each
+call goes to the verifier process), with raw ``math_verify.parse`` + ``verify`` as the baseline.
 """
 
 from __future__ import annotations

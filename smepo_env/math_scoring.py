@@ -282,9 +282,12 @@ class _WorkerPool:
 
     def __init__(self) -> None:
         self._idle: queue.LifoQueue[_VerifierWorker] = queue.LifoQueue()
+        self._pid = os.getpid()
 
     def verify(self, prediction: str, golds: list[str], timeout_s: float) -> MathVerdict:
         extracted = final_answer_text(prediction)
+        if self._pid != os.getpid():  # a forked child must not share its parent's worker pipes
+            self._idle, self._pid = queue.LifoQueue(), os.getpid()
         try:
             worker = self._idle.get_nowait()
         except queue.Empty:

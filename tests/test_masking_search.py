@@ -120,6 +120,33 @@ def test_numbers_carried_from_passages_are_hidden_consistently():
     assert "Veldran" not in result.text
 
 
+DATE_TRACE = """<think>I need when Blue Harbor premiered.</think>
+<search>Blue Harbor premiere</search>
+
+<information>Doc 1(Title: Blue Harbor) Blue Harbor premiered on 12 May 1987 in Lunsk.
+Doc 2(Title: Red Harbor) Red Harbor premiered in 1990.</information>
+
+<think>It premiered on 12 May 1987. Which film premiered the day after 12 May 1987?</think>
+<search>film premiered 13 May 1987</search>
+
+<information>Doc 1(Title: Night Ferry) Night Ferry premiered on 13 May 1987.</information>
+
+<think>Night Ferry premiered on 13 May 1987.</think>
+<answer>Night Ferry</answer>"""
+
+
+def test_dates_carried_from_passages_are_hidden_as_dates():
+    result = mask_trace(
+        DATE_TRACE, domain="search", question="Which film premiered the day after Blue Harbor?"
+    )
+    (first,) = _placeholders_of(result, "12 May 1987")
+    (second,) = _placeholders_of(result, "13 May 1987")
+    assert first.startswith("[DATE_") and second.startswith("[DATE_") and first != second
+    assert _bodies(result.text, "search") == ["Blue Harbor premiere", f"film premiered {second}"]
+    assert "Doc 2(Title: Red Harbor) Red Harbor premiered in 1990." in result.text
+    assert "Doc 1(Title: [ANSWER]) [PASSAGE]" in result.text
+
+
 def test_without_question_the_text_before_the_first_search_result_stands_in():
     result = mask_trace(TWO_HOP, domain="search")
     assert _bodies(result.text, "search")[0] == "Blue Harbor director"

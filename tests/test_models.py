@@ -8,7 +8,9 @@ import pytest
 
 from smepo_env.models import ModelNotFoundError, build_tiny_model, resolve_model
 
-PROTOCOL_TEXT = "<think>plan</think>\n<search>Zond Shemath born</search>\n\n<information>Doc 1(Title: X) y</information>"
+PROTOCOL_TEXT = (
+    "<think>plan</think>\n<search>Zond Shemath born</search>\n\n<information>Doc 1(Title: X) y</information>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,9 @@ def test_tiny_tokenizer_keeps_protocol_tags_as_text(tiny_dir):
     ids = tokenizer.encode(PROTOCOL_TEXT, add_special_tokens=False)
     assert tokenizer.decode(ids, skip_special_tokens=True) == PROTOCOL_TEXT
     assert tokenizer.pad_token_id != tokenizer.eos_token_id
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
+    )
     assert prompt.endswith("<|im_start|>assistant\n")
 
 
@@ -52,7 +56,7 @@ def test_resolve_model_rejects_missing_paths_with_their_name(value):
 
 
 def test_resolve_model_rejects_a_directory_without_config(tmp_path):
-    with pytest.raises(ModelNotFoundError, match="config.json"):
+    with pytest.raises(ModelNotFoundError, match=r"config\.json"):
         resolve_model(tmp_path)
 
 
@@ -72,4 +76,7 @@ def test_bundled_smollm2_converts_to_a_loadable_checkpoint():
     config = AutoConfig.from_pretrained(location)
     tokenizer = AutoTokenizer.from_pretrained(location)
     assert config.model_type == "llama"
-    assert tokenizer.decode(tokenizer.encode("<answer>x</answer>"), skip_special_tokens=True) == "<answer>x</answer>"
+    assert (
+        tokenizer.decode(tokenizer.encode("<answer>x</answer>"), skip_special_tokens=True)
+        == "<answer>x</answer>"
+    )

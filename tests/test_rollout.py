@@ -69,7 +69,7 @@ def test_cut_at_stop_handles_stop_strings_eos_and_padding(tiny):
     kept, reason = cut_at_stop(action + tail, tokenizer, {eos, pad})
     assert reason == "stop" and tokenizer.decode(kept).startswith("<search>x</search>")
     assert len(kept) <= len(action) + 1
-    kept, reason = cut_at_stop(action + [pad, pad], tokenizer, {eos, pad})
+    kept, reason = cut_at_stop([*action, pad, pad], tokenizer, {eos, pad})
     assert (kept, reason) == (action, "stop")
     words = tokenizer.encode("no tag here", add_special_tokens=False)
     assert cut_at_stop([*words, eos, pad], tokenizer, {eos, pad}) == ([*words, eos], "eos")
@@ -103,12 +103,21 @@ def test_model_episode_keeps_generated_ids_exactly(tiny, fictional_benchmark):
     envs = [gym.make("smepo/SearchQA-v0", expert_guidance="masked", max_turns=3) for _ in tasks]
     generator = RecordingGenerator(TransformersGenerator(model, tokenizer, temperature=1.0, batch_size=4))
     episodes = run_episodes(
-        generator, tokenizer, envs, [{"task_id": t.id} for t in tasks], max_completion_tokens=300, max_turn_tokens=20
+        generator,
+        tokenizer,
+        envs,
+        [{"task_id": t.id} for t in tasks],
+        max_completion_tokens=300,
+        max_turn_tokens=20,
     )
     covered = [[0] * len(e.completion_ids) for e in episodes]
     for sequence, turn_ids in generator.calls:
         # Each generated turn sits, id for id, right after the exact sequence the model was given.
-        (index,) = [i for i, e in enumerate(episodes) if (e.prompt_ids + e.completion_ids)[: len(sequence)] == sequence]
+        (index,) = [
+            i
+            for i, e in enumerate(episodes)
+            if (e.prompt_ids + e.completion_ids)[: len(sequence)] == sequence
+        ]
         episode = episodes[index]
         start = len(sequence) - len(episode.prompt_ids)
         assert episode.completion_ids[start : start + len(turn_ids)] == turn_ids
@@ -131,8 +140,12 @@ def test_evaluation_is_unguided_and_greedy(tiny, fictional_benchmark):
     tasks = fictional_benchmark.tasks("test")[:3]
     options = [{"task_id": t.id} for t in tasks]
     kwargs = {"split": "test", "max_turns": 2, "expert_guidance": "masked"}
-    first = evaluate_policy(model, tokenizer, "smepo/SearchQA-v0", kwargs, options, batch_size=2, max_turn_tokens=16)
-    second = evaluate_policy(model, tokenizer, "smepo/SearchQA-v0", kwargs, options, batch_size=3, max_turn_tokens=16)
+    first = evaluate_policy(
+        model, tokenizer, "smepo/SearchQA-v0", kwargs, options, batch_size=2, max_turn_tokens=16
+    )
+    second = evaluate_policy(
+        model, tokenizer, "smepo/SearchQA-v0", kwargs, options, batch_size=3, max_turn_tokens=16
+    )
     assert [r["task_id"] for r in first] == [t.id for t in tasks]
     assert all("expert" not in r["prompt"].lower() for r in first)
     assert [r["transcript"] for r in first] == [r["transcript"] for r in second]  # greedy: batch-independent

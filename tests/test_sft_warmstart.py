@@ -72,7 +72,11 @@ def test_warmstart_trains_saves_and_is_cached(tiny_dir, tmp_path):
     target = tmp_path / "sft"
     logs = []
     result = run_warmstart(_settings(tiny_dir), output_dir=target, log=logs.append)
-    assert result == target and (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file()
+    assert (
+        result == target
+        and (target / "config.json").is_file()
+        and (target / "tokenizer_config.json").is_file()
+    )
     start = AutoModelForCausalLM.from_pretrained(tiny_dir).state_dict()
     tuned = AutoModelForCausalLM.from_pretrained(target).state_dict()
     assert any(not torch.equal(start[k], tuned[k]) for k in start)
@@ -89,6 +93,9 @@ def test_cache_key_changes_with_the_settings(tiny_dir):
 
 def test_script_help():
     result = subprocess.run(
-        [sys.executable, str(REPO / "agents" / "sft_warmstart.py"), "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, str(REPO / "agents" / "sft_warmstart.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0 and "--sft_num_examples" in result.stdout

@@ -58,7 +58,9 @@ def test_two_grpo_steps_through_multi_turn_masked_episodes(tiny_dir, tmp_path):
     env = make_env("smepo/SearchQA-v0", env_kwargs, "masked")
     rows = prompt_rows(env, select_tasks(env, ["single-hop"], limit=8))
     assert all("expert" in row["prompt"].lower() for row in rows)
-    rollout = EpisodeRolloutFunction("smepo/SearchQA-v0", env_kwargs, "masked", PromptIndex(rows), max_turn_tokens=16)
+    rollout = EpisodeRolloutFunction(
+        "smepo/SearchQA-v0", env_kwargs, "masked", PromptIndex(rows), max_turn_tokens=16
+    )
     rollouts = []
 
     def recording_rollout(prompts, trainer):
@@ -157,15 +159,27 @@ def test_resume_continues_from_the_last_complete_checkpoint(tiny_dir, tmp_path):
 
 
 def test_help_lists_trl_and_agent_options():
-    result = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0
-    for option in ("--expert_guidance", "--max_steps", "--num_generations", "--use_vllm", "--resume", "--config"):
+    for option in (
+        "--expert_guidance",
+        "--max_steps",
+        "--num_generations",
+        "--use_vllm",
+        "--resume",
+        "--config",
+    ):
         assert option in result.stdout
 
 
 def test_missing_model_path_fails_before_loading(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--model", str(tmp_path / "nope")], capture_output=True, text=True, timeout=120
+        [sys.executable, str(SCRIPT), "--model", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2 and "not found" in result.stderr and "nope" in result.stderr
 
@@ -176,7 +190,8 @@ def test_script_smoke_run_with_a_tiny_budget(tiny_dir, tmp_path):
     command = [
         sys.executable, str(SCRIPT), "--model", str(tiny_dir), "--output_dir", str(out), "--max_steps", "1",
         "--no_sft_warmstart", "--num_generations", "4", "--per_device_train_batch_size", "4",
-        "--num_train_tasks", "4", "--num_eval_tasks", "2", "--max_completion_length", "100", "--max_turn_tokens", "12",
+        "--num_train_tasks", "4", "--num_eval_tasks", "2", "--max_completion_length", "100",
+        "--max_turn_tokens", "12",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ})
     assert result.returncode == 0, result.stderr[-2000:]

@@ -8,12 +8,13 @@ divisor, a coin set, a bracket set, ...), so no two tasks ask for the same funct
 * ``arithmetic``: digit sums, base conversion, divisibility counts, sequences, primes;
 * ``algorithm``: binary search, bracket matching, coin change, stair climbing, islands.
 
-The question gives the signature, the specification and two examples; six hidden tests
-(assertions, edge cases included) decide the reward. Expected values come from the reference
-solution. The expert plays a real :class:`~smepo_env.envs.python_exec.PythonExecEnv`: it states
-its plan and runs the reference solution on the two examples with ``<python>`` (the trace holds
-the sandbox's real ``<output>``), checks the printed values against the examples, then submits
-the code in ``<answer>``; a task whose submission does not pass all hidden tests is dropped.
+The question gives the signature, the specification and two examples; five or six hidden
+tests (assertions, edge cases included, never all with the same expected value) decide the
+reward. Expected values come from the reference solution. The expert plays a real
+:class:`~smepo_env.envs.python_exec.PythonExecEnv`: it states its plan, runs the reference
+solution on the two examples with ``<python>`` (the trace holds the sandbox's real
+``<output>``), checks the printed values against the examples, then submits the code in
+``<answer>``; a task whose submission does not pass all hidden tests is dropped.
 Held-out splits are drawn first; a function specification never repeats across splits.
 """
 

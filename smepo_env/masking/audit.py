@@ -22,7 +22,8 @@ read as separate stretches: placeholders and tags are not read as text,
   all hidden. Traces without critical spans do not count.
 * **critical tokens**: word tokens (runs of letters/digits outside tag markup) that overlap a
   critical-span occurrence, an occurrence of a gold answer, the ``<answer>`` body, or a passage
-  (title or text) of a tool output that holds a critical-span occurrence.
+  (``Doc i`` title and text) of a tool output that holds one of those occurrences: such a
+  passage is on the critical path, and hiding it whole is not over-masking.
 * **over-masking**: share of the other tokens (not critical) that are hidden, wholly or in part.
   Traces without critical spans do not count.
 * **throughput**: traces per second of the masking call alone, after one warm-up call (spaCy
@@ -35,12 +36,16 @@ import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from smepo_env.masking.engine import DOMAINS, METHODS, mask_traces, readable_stretches
 from smepo_env.masking.mentions import TOKEN
 from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
 from smepo_env.masking.segments import markup_regions, split_passages, split_segments
 from smepo_env.masking.spans import MaskResult, visible_gaps
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 @dataclass
@@ -170,7 +175,7 @@ class AuditReport:
             for line in lines
         )
 
-    def to_rich_table(self):  # -> rich.table.Table
+    def to_rich_table(self) -> Table:
         """The report as a :class:`rich.table.Table`."""
         from rich.table import Table
 

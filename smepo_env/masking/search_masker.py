@@ -6,8 +6,9 @@ Rules, applied to the text alone (no annotations needed):
    ``<python>`` bodies and untagged text. **Tool outputs** are ``<information>`` and ``<output>``
    bodies, split into passages (``Doc i(Title: ...) text``, or lines).
 2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only,
-   run on the prose: ``<think>`` bodies and untagged text; queries are keyword strings where NER
-   is unreliable and the patterns below cover them), capitalized runs (``Tessaly Studios``),
+   run on the prose written after the first tool output, where carried spans appear: ``<think>``
+   bodies and untagged text; queries are keyword strings where NER is unreliable, and the
+   patterns below cover them and the earlier prose), capitalized runs (``Tessaly Studios``),
    numbers, years and dates, and names that a tool output writes capitalized but the expert wrote
    in lower case (``marin okafor birthplace``).
 3. A candidate is **on the critical path** when its key (lower-cased letter/digit runs) also occurs
@@ -127,7 +128,7 @@ class _SearchTrace:
                 self.passages.extend(split_passages(trace, segment.body_start, segment.body_end))
             elif segment.body_end > segment.body_start:
                 self.expert.append((segment.body_start, segment.body_end))
-                if segment.tag in _PROSE_TAGS:
+                if segment.tag in _PROSE_TAGS and prefix_end is not None:
                     self.prose.append((segment.body_start, segment.body_end))
                 if segment.tag == "answer":
                     self.answer_bodies.append(_stripped(trace, segment))
@@ -140,7 +141,8 @@ class _SearchTrace:
         else:
             cut = len(trace) if prefix_end is None else prefix_end
             source, ranges = trace, [(s, min(e, cut)) for s, e in self.expert if s < cut]
-        self.question = _padded([key for start, end in ranges for key in _keys(token_runs(source, start, end))])
+        question_runs = [run for start, end in ranges for run in token_runs(source, start, end)]
+        self.question = _padded(_keys(question_runs))
         self.question_tokens = set(self.question.split())
         self.question_names = {
             _content_key(source[a:b])

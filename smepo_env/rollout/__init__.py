@@ -8,7 +8,13 @@
 
 from smepo_env.rollout.episodes import Episode, chat_prompt_ids, run_episodes
 from smepo_env.rollout.evaluation import evaluate_model_policy, load_policy, summarize_results
-from smepo_env.rollout.generation import STOP_STRINGS, GeneratedTurn, TransformersGenerator, TurnGenerator, cut_at_stop
+from smepo_env.rollout.generation import (
+    STOP_STRINGS,
+    GeneratedTurn,
+    TransformersGenerator,
+    TurnGenerator,
+    cut_at_stop,
+)
 
 __all__ = [
     "STOP_STRINGS",

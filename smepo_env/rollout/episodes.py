@@ -71,7 +71,9 @@ class Episode:
 
 def chat_prompt_ids(tokenizer: Any, prompt: str) -> list[int]:
     """The prompt as one user message, chat-templated, with the assistant header appended."""
-    text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+    )
     return list(tokenizer.encode(text, add_special_tokens=False))
 
 
@@ -107,7 +109,8 @@ def run_episodes(
         raise ValueError(f"got {len(envs)} envs but {len(reset_options)} reset options")
     if max_completion_tokens < 1 or max_turn_tokens < 1:
         raise ValueError(
-            f"max_completion_tokens and max_turn_tokens must be >= 1, got {max_completion_tokens}, {max_turn_tokens}"
+            f"max_completion_tokens and max_turn_tokens must be >= 1, "
+            f"got {max_completion_tokens}, {max_turn_tokens}"
         )
     seeds = list(seeds) if seeds is not None else [None] * len(envs)
     episodes = []
@@ -118,7 +121,9 @@ def run_episodes(
     while keep_going(len(active)) if keep_going is not None else active:
         budgets = [max_completion_tokens - len(episodes[i].completion_ids) for i in active]
         turn_tokens = min(max_turn_tokens, max(budgets, default=1))
-        turns = generator.generate_turns([episodes[i].prompt_ids + episodes[i].completion_ids for i in active], turn_tokens)
+        turns = generator.generate_turns(
+            [episodes[i].prompt_ids + episodes[i].completion_ids for i in active], turn_tokens
+        )
         still_active = []
         for i, turn, budget in zip(active, turns, budgets, strict=True):
             episode = episodes[i]

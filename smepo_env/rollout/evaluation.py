@@ -122,7 +122,9 @@ def evaluate_model_policy(
         **kwargs: ``max_completion_tokens`` / ``max_turn_tokens``.
     """
     model, tokenizer = load_policy(model_dir)
-    return evaluate_policy(model, tokenizer, env_id, env_kwargs, reset_options_list, batch_size=batch_size, **kwargs)
+    return evaluate_policy(
+        model, tokenizer, env_id, env_kwargs, reset_options_list, batch_size=batch_size, **kwargs
+    )
 
 
 def summarize_results(results: Sequence[Mapping[str, Any]]) -> dict[str, float]:

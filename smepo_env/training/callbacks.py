@@ -54,13 +54,17 @@ class JsonlMetricsCallback(TrainerCallback):
         if self._last_time is None:
             self._last_time, self._last_step = time.perf_counter(), state.global_step
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         if not state.is_world_process_zero or not logs:
             return
         record: dict[str, Any] = {"step": state.global_step, **logs}
         now = time.perf_counter()
         if "loss" in logs and self._last_time is not None and state.global_step > (self._last_step or 0):
-            record["seconds_per_step"] = (now - self._last_time) / (state.global_step - (self._last_step or 0))
+            record["seconds_per_step"] = (now - self._last_time) / (
+                state.global_step - (self._last_step or 0)
+            )
             self._last_time, self._last_step = now, state.global_step
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:

@@ -33,40 +33,53 @@ class AgentArguments:
     )
     expert_guidance: str = field(
         default="masked",
-        metadata={"help": "Guidance in the training prompts: none, full, prefix or masked (SMEPO). "
-                  "Evaluation is always unguided."},
+        metadata={
+            "help": "Guidance in the training prompts: none, full, prefix or masked (SMEPO). "
+            "Evaluation is always unguided."
+        },
     )
     model: str = field(
         default=DEFAULT_MODEL,
-        metadata={"help": "A bundled model alias, a local checkpoint directory or a hub id "
-                  "(e.g. Qwen/Qwen2.5-3B-Instruct)."},
+        metadata={
+            "help": "A bundled model alias, a local checkpoint directory or a hub id "
+            "(e.g. Qwen/Qwen2.5-3B-Instruct)."
+        },
     )
-    benchmark: str = field(default="fictional-world", metadata={"help": "The bundled benchmark the env plays."})
+    benchmark: str = field(
+        default="fictional-world", metadata={"help": "The bundled benchmark the env plays."}
+    )
     train_split: str = field(default="train", metadata={"help": "Benchmark split for training."})
     eval_split: str = field(default="test", metadata={"help": "Held-out benchmark split for evaluation."})
     question_types: str = field(
         default="single-hop",
         metadata={"help": "Comma-separated question types to train and evaluate on; empty for all."},
     )
-    num_train_tasks: int = field(default=0, metadata={"help": "Use at most this many training tasks (0: all)."})
+    num_train_tasks: int = field(
+        default=0, metadata={"help": "Use at most this many training tasks (0: all)."}
+    )
     num_eval_tasks: int = field(default=48, metadata={"help": "Held-out tasks per evaluation."})
     max_turns: int = field(default=3, metadata={"help": "Model turns per episode before the env truncates."})
     max_turn_tokens: int = field(default=64, metadata={"help": "Most tokens one model turn may generate."})
     env_kwargs: str = field(
-        default="", metadata={"help": 'Extra env constructor kwargs as JSON, e.g. \'{"top_k": 2}\'.'}
+        default="", metadata={"help": "Extra env constructor kwargs as JSON, e.g. '{\"top_k\": 2}'."}
     )
     heldout_eval_steps: int = field(
-        default=0, metadata={"help": "Evaluate on the held-out split every N steps (0: only before and after)."}
+        default=0,
+        metadata={"help": "Evaluate on the held-out split every N steps (0: only before and after)."},
     )
     eval_batch_size: int = field(default=16, metadata={"help": "Episodes played together in evaluation."})
     trainable_layers: int = field(
         default=8,
-        metadata={"help": "Train only the top N decoder layers (warm start and GRPO); 0 trains all. "
-                  "A CPU budget knob: backward stops at the lowest trainable layer. Use 0 on a GPU."},
+        metadata={
+            "help": "Train only the top N decoder layers (warm start and GRPO); 0 trains all. "
+            "A CPU budget knob: backward stops at the lowest trainable layer. Use 0 on a GPU."
+        },
     )
     sft_warmstart: bool = field(
         default=True,
-        metadata={"help": "Start from a supervised warm start on expert traces (agents/sft_warmstart.py; cached)."},
+        metadata={
+            "help": "Start from a supervised warm start on expert traces (agents/sft_warmstart.py; cached)."
+        },
     )
     sft_num_examples: int = field(default=128, metadata={"help": "Expert traces in the warm start."})
     sft_epochs: float = field(default=1.0, metadata={"help": "Warm-start epochs."})
@@ -81,7 +94,8 @@ class AgentArguments:
             close = difflib.get_close_matches(str(self.expert_guidance), GUIDANCE_MODES, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(
-                f"--expert_guidance must be one of {list(GUIDANCE_MODES)}, got {self.expert_guidance!r}.{hint}"
+                f"--expert_guidance must be one of {list(GUIDANCE_MODES)}, "
+                f"got {self.expert_guidance!r}.{hint}"
             )
         for name in ("num_eval_tasks", "max_turns", "max_turn_tokens", "eval_batch_size", "sft_batch_size"):
             if getattr(self, name) < 1:
@@ -106,14 +120,21 @@ class AgentArguments:
         try:
             value = json.loads(self.env_kwargs)
         except json.JSONDecodeError as error:
-            raise ValueError(f"--env_kwargs must be a JSON object, got {self.env_kwargs!r} ({error.msg})") from None
+            raise ValueError(
+                f"--env_kwargs must be a JSON object, got {self.env_kwargs!r} ({error.msg})"
+            ) from None
         if not isinstance(value, dict):
             raise ValueError(f"--env_kwargs must be a JSON object, got {self.env_kwargs!r}")
         return value
 
     def env_kwargs_for(self, split: str) -> dict[str, Any]:
         """Env constructor kwargs (guidance excluded) for a benchmark split."""
-        return {"benchmark": self.benchmark, "split": split, "max_turns": self.max_turns, **self.extra_env_kwargs()}
+        return {
+            "benchmark": self.benchmark,
+            "split": split,
+            "max_turns": self.max_turns,
+            **self.extra_env_kwargs(),
+        }
 
     def question_type_list(self) -> list[str]:
         """``--question_types`` as a list (empty: all types)."""

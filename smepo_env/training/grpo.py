@@ -33,8 +33,8 @@ from smepo_env.training.callbacks import (
 )
 from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_step, last_complete_checkpoint
 from smepo_env.training.config import AgentArguments
-from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
+from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
 from smepo_env.training.sft import run_warmstart, warmstart_settings_from
@@ -62,7 +62,10 @@ def _prepare_output_dir(output_dir: Path, resume: bool, log: Any) -> Path | None
         return checkpoint
     old = [p for p in output_dir.glob("checkpoint-*") if p.is_dir()]
     if old or metrics.exists():
-        log(f"[fresh run] clearing {len(old)} old checkpoint(s) and metrics in {output_dir} (use --resume to continue)")
+        log(
+            f"[fresh run] clearing {len(old)} old checkpoint(s) and metrics in {output_dir} "
+            "(use --resume to continue)"
+        )
         for path in old:
             shutil.rmtree(path, ignore_errors=True)
         metrics.unlink(missing_ok=True)
@@ -85,7 +88,9 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     train_kwargs = agent_args.env_kwargs_for(agent_args.train_split)
     eval_kwargs = agent_args.env_kwargs_for(agent_args.eval_split)
     guided_env = make_env(agent_args.env_id, train_kwargs, agent_args.expert_guidance)
-    train_tasks = select_tasks(guided_env, agent_args.question_type_list(), agent_args.num_train_tasks, seed=seed)
+    train_tasks = select_tasks(
+        guided_env, agent_args.question_type_list(), agent_args.num_train_tasks, seed=seed
+    )
     rows = prompt_rows(guided_env, train_tasks)
     guided_env.close()
     eval_env = make_env(agent_args.env_id, eval_kwargs, "none")
@@ -131,18 +136,27 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         return summarize_results(results)
 
     metrics_path = output_dir / "metrics.jsonl"
-    before = next((r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/exact_match" in r), None)
+    before = next(
+        (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/exact_match" in r), None
+    )
     if before is None:
         summary = evaluate(model)
         before = {"step": 0, **{f"heldout/{k}": v for k, v in summary.items()}}
         with metrics_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(before) + "\n")
-    log(f"[eval] held-out EM before GRPO: {before['heldout/exact_match']:.3f} (n={before['heldout/n']}, seed={seed})")
+    log(
+        f"[eval] held-out EM before GRPO: {before['heldout/exact_match']:.3f} "
+        f"(n={before['heldout/n']}, seed={seed})"
+    )
 
     if grpo_config.use_vllm:
         grpo_config.generation_kwargs = {**VLLM_STOP_KWARGS, **(grpo_config.generation_kwargs or {})}
     rollout = EpisodeRolloutFunction(
-        agent_args.env_id, train_kwargs, agent_args.expert_guidance, PromptIndex(rows), agent_args.max_turn_tokens
+        agent_args.env_id,
+        train_kwargs,
+        agent_args.expert_guidance,
+        PromptIndex(rows),
+        agent_args.max_turn_tokens,
     )
     heldout = HeldOutEvalCallback(evaluate, agent_args.heldout_eval_steps)
     trainer = GRPOTrainer(

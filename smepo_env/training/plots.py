@@ -24,9 +24,17 @@ def plot_training_curve(metrics_path: str | os.PathLike[str], out_path: str | os
     heldout = {r["step"]: r["heldout/exact_match"] for r in records if "heldout/exact_match" in r}
     figure, axis = plt.subplots(figsize=(7, 4))
     if reward:
-        axis.plot(list(reward), list(reward.values()), label="training reward (guided, sampled)", color="tab:blue")
+        axis.plot(
+            list(reward), list(reward.values()), label="training reward (guided, sampled)", color="tab:blue"
+        )
     if heldout:
-        axis.plot(list(heldout), list(heldout.values()), "o-", label="held-out EM (unguided, greedy)", color="tab:red")
+        axis.plot(
+            list(heldout),
+            list(heldout.values()),
+            "o-",
+            label="held-out EM (unguided, greedy)",
+            color="tab:red",
+        )
     axis.set_xlabel("GRPO step")
     axis.set_ylabel("reward / exact match")
     axis.set_ylim(-0.02, 1.02)

@@ -70,9 +70,13 @@ class EpisodeRolloutFunction:
         if getattr(trainer, "use_vllm", False):
             from smepo_env.training.vllm_backend import TrainerVLLMGenerator
 
-            keep_going = _collective_keep_going(trainer.accelerator) if trainer.accelerator.num_processes > 1 else None
+            keep_going = (
+                _collective_keep_going(trainer.accelerator) if trainer.accelerator.num_processes > 1 else None
+            )
             generator = TrainerVLLMGenerator(trainer)
-            return run_episodes(generator, trainer.processing_class, envs, options, keep_going=keep_going, **play)
+            return run_episodes(
+                generator, trainer.processing_class, envs, options, keep_going=keep_going, **play
+            )
         from trl.models import unwrap_model_for_generation
 
         with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
@@ -110,7 +114,9 @@ class EpisodeRolloutFunction:
         return {
             "prompt_ids": [e.prompt_ids for e in episodes],
             "completion_ids": [e.completion_ids for e in episodes],
-            "logprobs": [e.logprobs or [None] * len(e.completion_ids) for e in episodes] if has_logprobs else None,
+            "logprobs": [e.logprobs or [None] * len(e.completion_ids) for e in episodes]
+            if has_logprobs
+            else None,
             "env_mask": [e.env_mask for e in episodes],
             "env_reward": [e.reward for e in episodes],
             "num_turns": [e.num_turns for e in episodes],

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -132,13 +132,17 @@ def run_warmstart(
             max_length=None,
             disable_tqdm=False,
         )
-        trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(examples), processing_class=tokenizer)
+        trainer = SFTTrainer(
+            model=model, args=config, train_dataset=Dataset.from_list(examples), processing_class=tokenizer
+        )
         result = trainer.train()
     log(f"[sft] trained in {time.perf_counter() - started:.0f} s, final loss {result.training_loss:.3f}")
     with atomic_directory(target) as staging:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
-        (staging / "warmstart.json").write_text(json.dumps({**asdict(settings), "examples": len(examples)}, default=str))
+        (staging / "warmstart.json").write_text(
+            json.dumps({**asdict(settings), "examples": len(examples)}, default=str)
+        )
     return target
 
 
@@ -156,5 +160,3 @@ def warmstart_settings_from(agent_args: Any, model_location: str, seed: int) -> 
         trainable_layers=agent_args.trainable_layers,
         seed=seed,
     )
-
-
