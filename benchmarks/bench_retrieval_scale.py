@@ -139,9 +139,13 @@ def folder_mb(folder: Path, skip: str = "passages.jsonl") -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.name != skip) / 2**20
 
 
-def preload(backend: str, encoder: str) -> None:
+def preload(backend: str, encoder: str, threads: int | None) -> None:
     """Import and warm a backend's libraries, so memory deltas count the index, not the libraries."""
     from retrieval_index.base import Passage
+    from retrieval_index.cli import set_compute_threads
+
+    if threads:
+        set_compute_threads(threads)
 
     if backend == "bm25s":
         from retrieval_index.bm25 import BM25sRetriever
@@ -168,10 +172,10 @@ def dense_options(backend: str, args: argparse.Namespace, work: Path) -> dict:
     return options
 
 
-def child_build(backend: str, corpus: str, index_dir: str, options: dict, queue) -> None:  # type: ignore[no-untyped-def]
+def child_build(backend: str, corpus: str, index_dir: str, options: dict, settings: dict, queue) -> None:  # type: ignore[no-untyped-def]
     from retrieval_index.streaming import build_from_corpus
 
-    preload(backend, options.get("encoder", "default"))
+    preload(backend, settings["encoder"], settings["threads"])
     base = rss_mb()
     started = time.perf_counter()
     build_from_corpus(corpus, index_dir, STORE_BACKEND.get(backend, "dense"), show_progress=False, **options)
@@ -185,12 +189,12 @@ def child_build(backend: str, corpus: str, index_dir: str, options: dict, queue)
     )
 
 
-def child_search(backend: str, index_dir: str, queries_path: str, encoder: str, queue) -> None:  # type: ignore[no-untyped-def]
+def child_search(backend: str, index_dir: str, queries_path: str, settings: dict, queue) -> None:  # type: ignore[no-untyped-def]
     from retrieval_index.store import load_index
 
     queries = read_queries(Path(queries_path))
     texts = [q for q, _ in queries]
-    preload(backend, encoder)
+    preload(backend, settings["encoder"], settings["threads"])
     base = rss_mb()
     started = time.perf_counter()
     retriever = load_index(index_dir)
@@ -342,6 +346,7 @@ def main() -> None:
     )
     parser.add_argument("--encoder", default="default", help="dense encoder (default: bundled MiniLM)")
     parser.add_argument("--workdir", help="keep indexes here (default: a temporary folder, removed)")
+    parser.add_argument("--threads", type=int, help="torch and faiss threads in each child (default: theirs)")
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(backends) - set(BACKENDS))
@@ -359,10 +364,11 @@ def main() -> None:
         for backend in backends:
             index_dir = str(work / backend)
             options = dense_options(backend, args, work) if backend.startswith("dense") else {}
+            settings = {"encoder": args.encoder, "threads": args.threads}
             print(f"{backend}: building...", flush=True)
-            rows[backend] = in_child(child_build, backend, str(corpus), index_dir, options)
+            rows[backend] = in_child(child_build, backend, str(corpus), index_dir, options, settings)
             print(f"{backend}: searching...", flush=True)
-            rows[backend].update(in_child(child_search, backend, index_dir, str(queries), args.encoder))
+            rows[backend].update(in_child(child_search, backend, index_dir, str(queries), settings))
         report(rows, passages, name, args.approx)
     finally:
         if not args.workdir:

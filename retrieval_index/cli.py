@@ -3,7 +3,7 @@
 ::
 
     python -m retrieval_index build --corpus wiki.jsonl --backend bm25|dense|lucene|hybrid --out DIR
-    python -m retrieval_index serve --index DIR --port 8000
+    python -m retrieval_index serve --index DIR --port 8000 [--threads 1]
     python -m retrieval_index search --index DIR "a query" -k 3      (DIR may be a server URL)
 
 ``build`` streams the corpus for the dense and Lucene backends (see
@@ -15,6 +15,7 @@ parse, else as strings), or through the named shortcuts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -77,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-topk", type=int, default=1000)
     serve.add_argument("--default-topk", type=int, default=3, help="topk when a request leaves it out")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        help="torch and faiss threads of the server process (1 is fastest for single-query dense "
+        "search on a busy CPU)",
+    )
 
     search = commands.add_parser("search", help="print the top hits for queries")
     search.add_argument("--index", required=True, help="index directory or http://host:port of a server")
@@ -104,6 +111,24 @@ def _build(args: argparse.Namespace) -> None:
     print(f"built {args.backend} index in {out}")
 
 
+def set_compute_threads(threads: int) -> None:
+    """Set torch's and faiss's thread counts for this process (those that are installed).
+
+    Raises:
+        ValueError: ``threads`` is below 1.
+    """
+    if threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(threads)
+    with contextlib.suppress(ImportError):
+        import faiss
+
+        faiss.omp_set_num_threads(threads)
+
+
 def _serve(args: argparse.Namespace) -> None:
     from retrieval_index.server import ServerLimits, serve
     from retrieval_index.store import load_index, read_meta
@@ -115,6 +140,8 @@ def _serve(args: argparse.Namespace) -> None:
         default_topk=args.default_topk,
     )
     backend = read_meta(args.index)["backend"]
+    if args.threads is not None:
+        set_compute_threads(args.threads)
     serve(
         load_index(args.index),
         host=args.host,

@@ -286,6 +286,19 @@ def smepo_code_tests(ground_truth: Any) -> dict[str, Any]:
     }
 
 
+def _search_answers(truth: Any, index: int) -> tuple[str, ...]:
+    if isinstance(truth, dict):
+        truth = truth.get("target", truth.get("answers"))
+    if isinstance(truth, str):
+        truth = [truth]
+    answers = tuple(str(a) for a in (truth if isinstance(truth, list | tuple) else [])) if truth is not None else ()
+    if hasattr(truth, "tolist"):  # numpy arrays from parquet
+        answers = tuple(str(a) for a in truth.tolist())
+    if not answers:
+        raise TaskFormatError(f"SMEPO row {index}: search ground truth must be an answer or a list, got {truth!r:.80}")
+    return answers
+
+
 def load_smepo_parquet(
     path: str | os.PathLike[str], domain: str = "math", limit: int | None = None
 ) -> list[Task]:
@@ -293,15 +306,17 @@ def load_smepo_parquet(
 
     Args:
         path: the file.
-        domain: ``"math"`` (ground truth = the answer) or ``"code"`` (ground truth = tests).
+        domain: ``"math"`` (ground truth = the answer), ``"code"`` (ground truth = tests) or
+            ``"search"`` (ground truth = an answer, a list of aliases, or Search-R1's
+            ``{"target": [...]}``).
         limit: read only the first ``limit`` rows.
 
     Raises:
         ValueError: unknown ``domain``.
         TaskFormatError: a row without a question or ground truth (the message names the row).
     """
-    if domain not in ("math", "code"):
-        raise ValueError(f"domain must be 'math' or 'code', got {domain!r}")
+    if domain not in ("math", "code", "search"):
+        raise ValueError(f"domain must be 'math', 'code' or 'search', got {domain!r}")
     tasks = []
     for index, row in enumerate(_rows(path, "", None, "", limit)):
         question = _smepo_question(row)
@@ -312,7 +327,9 @@ def load_smepo_parquet(
         truth = _ground_truth(row, index)
         trace = row.get("teacher_ds") or (row.get("extra_info") or {}).get("teacher_ds") or None
         source = str(row.get("data_source") or f"smepo-{domain}")
-        if domain == "math":
+        if domain == "search":
+            answers, metadata = _search_answers(truth, index), {}
+        elif domain == "math":
             answers, metadata = (str(truth),), {}
         else:
             metadata = smepo_code_tests(truth)

@@ -196,7 +196,7 @@ def test_bad_input_errors_name_the_problem(tmp_path):
     with pytest.raises(TaskFormatError, match="row 0 has no 'answer'"):
         load_gsm8k(path=tmp_path / "bad.jsonl")
     with pytest.raises(ValueError, match="domain"):
-        load_smepo_parquet(tmp_path / "bad.jsonl", domain="search")
+        load_smepo_parquet(tmp_path / "bad.jsonl", domain="chess")
     with pytest.raises(TaskFormatError, match="ground_truth"):
         load_smepo_parquet(tmp_path / "bad.jsonl")
     with pytest.raises(ValueError, match="limit"):
@@ -204,3 +204,22 @@ def test_bad_input_errors_name_the_problem(tmp_path):
     assert len(load_gsm8k(path=FIXTURES / "gsm8k_sample.jsonl", limit=1)) == 1
     with pytest.raises(ValueError, match="config"):
         load_mbpp(path=FIXTURES / "mbpp_full_sample.jsonl", config="tiny")
+
+
+def test_smepo_parquet_search_rows(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from smepo_env.loaders import load_smepo_parquet
+
+    rows = [
+        {"question": "Where was Ada born?", "reward_model": {"style": "rule", "ground_truth": {"target": ["Veldra", "veldra city"]}},
+         "teacher_ds": "<search>Ada born</search>\n<answer>Veldra</answer>"},
+        {"question": "Capital of Kessen?", "reward_model": {"style": "rule", "ground_truth": {"target": ["Dorvik"]}},
+         "teacher_ds": "<answer>Dorvik</answer>"},
+    ]
+    path = tmp_path / "search.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    tasks = load_smepo_parquet(path, domain="search")
+    assert [t.answers for t in tasks] == [("Veldra", "veldra city"), ("Dorvik",)]
+    assert tasks[0].expert_trace.endswith("<answer>Veldra</answer>")

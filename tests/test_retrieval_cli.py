@@ -119,3 +119,10 @@ def test_serve_answers_retrieve_until_stopped(index_dir):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_thread_count_must_be_positive():
+    from retrieval_index.cli import set_compute_threads
+
+    with pytest.raises(ValueError, match="--threads must be at least 1, got 0"):
+        set_compute_threads(0)
