@@ -39,9 +39,16 @@ def test_unfenced_code_and_session_outputs_hidden_prose_kept(masked):
 
 
 def test_python_tool_body_keeps_signature_and_output_is_hidden(masked):
-    assert "<python>\ndef area(width: int, height: int) -> int:\n    [CODE]\n</python>" in masked
+    # The test run of the defined function stays (how the expert tested); its result does not.
+    assert "<python>\ndef area(width: int, height: int) -> int:\n    [CODE]\nprint(area(6, 7))\n</python>" in masked
     assert masked.endswith("<output>[OUTPUT]</output>\n<answer>[ANSWER]</answer>")
-    assert "42" not in masked and "6, 7" not in masked
+    assert "42" not in masked
+
+
+def test_only_calls_of_defined_functions_on_literals_stay_visible():
+    trace = "<python>\ndef f(x):\n    return x * 2\n\nprint(f(3))\nprint(f(3) + 1)\nprint(7)\n</python>"
+    masked = mask_trace(trace, domain="code").text
+    assert masked == "<python>\ndef f(x):\n    [CODE]\n\nprint(f(3))\n[CODE]\n</python>"
 
 
 def test_one_line_def_keeps_header_up_to_the_body():

@@ -24,6 +24,10 @@ def test_final_answer_hidden_in_digits_words_and_box(farmer):
     assert "= [ANSWER] eggs" in farmer.text
     assert "six" not in farmer.text and "boxed" not in farmer.text
     assert "\\boxed{[ANSWER]}" in mask_trace("We get \\boxed{6}.", domain="math").text
+    percent = mask_trace(
+        "It is 50% of 100, so 50. \\boxed{50}", domain="math", question="What is 50% of 100?"
+    )
+    assert percent.text == "It is [ANSWER] of 100, so [ANSWER]. \\boxed{[ANSWER]}"
 
 
 def test_derived_values_hidden_with_one_placeholder_per_value(farmer):

@@ -35,7 +35,7 @@ from smepo_env.benchmarks.code_spec import CodeProblem, render_problem
 from smepo_env.benchmarks.code_strings import TEMPLATES as STRING_TEMPLATES
 from smepo_env.tasks import Task, save_tasks_jsonl
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DOMAIN = "code"
 BENCHMARK_NAME = "code-functions"
 SPLIT_SIZES = {"train": 560, "dev": 80, "test": 200}
@@ -166,7 +166,9 @@ def _played_task(task_id: str, problem: CodeProblem) -> Task | None:
     _, reward, terminated, _, _ = env.step(submission)
     if not terminated or reward != 1.0:
         return None
-    spans = ({"text": problem.solution.strip(), "kind": "code"}, {"text": expected, "kind": "output"})
+    # The signature is given in the question, so the critical code is the body under it.
+    head, _, body = problem.solution.strip().partition(":\n")
+    spans = ({"text": body if body else head, "kind": "code"}, {"text": expected, "kind": "output"})
     return Task(
         id=task_id,
         question=problem.question,

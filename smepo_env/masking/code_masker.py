@@ -10,7 +10,9 @@ Rules:
 2. **Signatures stay**: ``def``/``class`` header lines, found with :mod:`ast` (multi-line headers
    included; the body of a one-line ``def f(x): return x`` is hidden after the colon), or by
    pattern when the block is not Python (``function f(a) {``, ``fn f(a: i32) -> i32 {``,
-   ``int f(int a) {``). Decorators, docstrings and bodies are hidden.
+   ``int f(int a) {``). Decorators, docstrings and bodies are hidden. Top-level calls that only
+   run a function defined in the block on literal inputs (``print(repr(f(183)))``: calls,
+   names, attributes and literals, nothing computed) also stay: they are how the expert tested, not what it wrote.
 3. **Inline code** (```` `...` ````) is hidden when it holds an expression or statement
    (```x + 1```, ```sorted(nums)[k]```, ```return x```, ```42```) and kept when it only names
    something (```nums```, ```heapq.heappush```, ```sorted()```, ```nums[i]```) or is not Python.
@@ -70,6 +72,21 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return lines
 
 
+_INVOCATION_NODES = (ast.Call, ast.Name, ast.Load, ast.Attribute, ast.Constant, ast.List, ast.Tuple,
+                     ast.Dict, ast.Set, ast.UnaryOp, ast.USub, ast.UAdd, ast.keyword, ast.Starred)
+
+
+def _is_invocation(node: ast.expr, defined: set[str]) -> bool:
+    """A call of a function defined in the block, made only of calls, names, attributes and
+    literals: a test run of the code, not an algorithm."""
+    children = list(ast.walk(node))
+    return (
+        isinstance(node, ast.Call)
+        and all(isinstance(child, _INVOCATION_NODES) for child in children)
+        and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined for c in children)
+    )
+
+
 def _python_headers(source: str) -> dict[int, int | None] | None:
     """Header lines of the defs and classes in ``source`` (0-based), or ``None`` if it is not Python.
 
@@ -87,6 +104,11 @@ def _python_headers(source: str) -> dict[int, int | None] | None:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     headers: dict[int, int | None] = {}
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    for statement in tree.body:
+        if isinstance(statement, ast.Expr) and _is_invocation(statement.value, defined):
+            for line in range(statement.lineno - 1, (statement.end_lineno or statement.lineno)):
+                headers[line] = None
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             first_body = node.body[0]

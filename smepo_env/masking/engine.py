@@ -26,7 +26,7 @@ from smepo_env.masking.code_masker import code_drafts
 from smepo_env.masking.math_masker import math_drafts
 from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
 from smepo_env.masking.regex_baseline import regex_baseline_mask
-from smepo_env.masking.search_masker import search_drafts
+from smepo_env.masking.search_masker import MAX_ANSWER_WORDS, search_drafts
 from smepo_env.masking.segments import markup_regions, split_segments
 from smepo_env.masking.spans import MaskResult, SpanDraft, assemble, resolve_overlaps, visible_gaps
 
@@ -58,11 +58,10 @@ def _answer_list(answers: object, index: int) -> tuple[str, ...]:
 
 
 def _answer_bodies(trace: str) -> list[str]:
-    return [
-        trace[s.body_start : s.body_end].strip()
-        for s in split_segments(trace)
-        if s.tag == "answer" and trace[s.body_start : s.body_end].strip()
-    ]
+    """The trace's own ``<answer>`` bodies short enough to be an answer rather than prose (a runaway
+    generation is hidden where it stands but not searched for); gold answers have no such limit."""
+    bodies = [trace[s.body_start : s.body_end].strip() for s in split_segments(trace) if s.tag == "answer"]
+    return [body for body in bodies if body and len(body.split()) <= MAX_ANSWER_WORDS]
 
 
 def readable_stretches(trace: str, hidden: list[tuple[int, int]]) -> list[str]:

@@ -6,8 +6,9 @@ Rules:
    (whatever it holds: numbers, LaTeX, symbols, words), the ``<answer>`` body, and what follows
    "the answer is", "Final answer:", "Answer:" or GSM8K's ``####`` up to the end of the sentence.
    Every number atom (see :mod:`smepo_env.masking.numeric`) worth the same as a number in the
-   final answer, or in a given gold answer, is hidden as ``[ANSWER]`` too, wherever it is, even
-   where the question states it: the answer must not be readable. A symbolic final answer
+   final answer, or in a given gold answer, is hidden as ``[ANSWER]`` too (so is a percent whose
+   number is the answer: ``50%`` for 50), wherever it is, even where the question states it: the
+   answer must not be readable. A symbolic final answer
    (``x^2+1``, ``\\text{Tuesday}``) is also hidden where the trace writes it literally.
 2. **Derived values** are hidden as ``[VALUE_k]``, one number per distinct value, so ``0.75``,
    ``3/4`` and ``\\frac{3}{4}`` all read ``[VALUE_1]``: intermediate results in digits, decimals,
@@ -41,23 +42,35 @@ _ANSWER_PHRASE = re.compile(
     r"(?:\*\*)?[ \t]*(?P<body>[^\n<]*?)[ \t]*"
     r"(?:\.(?=\s|$|<)|(?=<)|$)"
 )
+_MAX_BOXED_CHARS = 4_000
+_MAX_LITERAL_CHARS = 200
+"""Longest symbolic answer searched for literally; a longer "answer" is a runaway box."""
 _TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}")
 
 
 def _boxed_bodies(trace: str) -> Iterator[tuple[int, int]]:
-    """Bodies of ``\\boxed{...}`` with balanced braces; an unclosed one runs to the end of its line."""
+    """Bodies of ``\\boxed{...}`` with balanced braces (looked for within
+    :data:`_MAX_BOXED_CHARS`); an unclosed one runs to the end of its line."""
+    covered = 0
     for match in _BOXED.finditer(trace):
+        if match.start() < covered:
+            continue
         depth = 1
         index = match.end()
-        line_end = trace.find("\n", index)
-        line_end = len(trace) if line_end < 0 else line_end
-        while index < len(trace) and depth:
+        limit = min(len(trace), index + _MAX_BOXED_CHARS)
+        while index < limit and depth:
             if trace[index] == "{":
                 depth += 1
             elif trace[index] == "}":
                 depth -= 1
             index += 1
-        yield (match.end(), index - 1) if depth == 0 else (match.end(), line_end)
+        if depth == 0:
+            body = (match.end(), index - 1)
+        else:
+            line_end = trace.find("\n", match.end())
+            body = (match.end(), len(trace) if line_end < 0 else line_end)
+        covered = body[1]
+        yield body
 
 
 def _stripped(trace: str, start: int, end: int) -> tuple[int, int]:
@@ -69,11 +82,12 @@ def _stripped(trace: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _literal_pattern(answer: str) -> re.Pattern[str] | None:
-    """A whitespace-tolerant pattern for a symbolic answer, or ``None`` if it is too short to search."""
+    """A whitespace-tolerant pattern for a symbolic answer, or ``None`` if it is too short or too
+    long to search."""
     inner = _TEXT_COMMAND.fullmatch(answer.strip())
     core = (inner.group(1) if inner else answer).strip().strip("$").strip()
     characters = [ch for ch in core if not ch.isspace()]
-    if len(characters) < 2:
+    if not 2 <= len(characters) <= _MAX_LITERAL_CHARS:
         return None
     body = r"\s*".join(re.escape(ch) for ch in characters)
     head = r"(?<![^\W_])" if characters[0].isalnum() else ""
@@ -141,7 +155,9 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
         structural = is_structural(trace, atom, groups)
         if structural:
             continue
-        if atom.key in final_keys or (atom.value is not None and atom.value in final_values):
+        # A percent shows its number: "50%" gives the answer 50 away although it is worth 1/2.
+        shown = atom.components if len(atom.components) == 1 else ()
+        if atom.key in final_keys or atom.value in final_values or any(c in final_values for c in shown):
             drafts.append(SpanDraft(atom.start, atom.end, "ANSWER"))
         elif not _is_given(atom, question_values):
             drafts.append(SpanDraft(atom.start, atom.end, "VALUE", atom.key))

@@ -61,6 +61,8 @@ _SEPARATOR = "\n\n"
 _PROSE_TAGS = frozenset({"think", None})
 _ABBREVIATION = re.compile(r"\s*\(([A-Z][A-Z0-9.]{1,7})\)")
 _MAX_ALIAS_KEY = 3
+MAX_ANSWER_WORDS = 16
+"""Longest ``<answer>`` body (in words) searched for elsewhere; a longer one is hidden only in place."""
 
 
 def _content_key(text: str) -> tuple[str, ...]:
@@ -238,7 +240,8 @@ class _SearchTrace:
                 rejected.add(key)
                 continue
             book.kinds[key] = kind
-        answer_texts = [self.trace[s:e] for s, e in self.answer_bodies] + list(self.answers)
+        bodies = [self.trace[s:e] for s, e in self.answer_bodies]
+        answer_texts = [text for text in bodies if len(text.split()) <= MAX_ANSWER_WORDS] + list(self.answers)
         for text in answer_texts:
             key = _content_key(text)
             if not key:
@@ -254,7 +257,9 @@ class _SearchTrace:
         for key in [k for k, kind in book.kinds.items() if kind != "ANSWER" and k not in alone]:
             if any(_is_part(key, other) for other in book.kinds):
                 del book.kinds[key]
-        for key in [k for k, kind in book.kinds.items() if kind == "ENTITY" and len(k) == 1]:
+        for key in [
+            k for k, kind in book.kinds.items() if kind != "ANSWER" and len(k) == 1 and k[0].isalpha()
+        ]:
             owners = [other for other in book.kinds if len(other) > 1 and key[0] in other]
             if len(owners) == 1 and book.kinds[owners[0]] == "ENTITY" and owners[0][-1] == key[0]:
                 book.identity[key] = owners[0]

@@ -82,7 +82,15 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     model_location = agent_args.resolved_model()
     output_dir = Path(grpo_config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = _prepare_output_dir(output_dir, agent_args.resume, log)
+    from accelerate import PartialState
+
+    processes = PartialState()  # under `accelerate launch`, only the main process touches files
+    checkpoint = None
+    if processes.is_main_process:
+        checkpoint = _prepare_output_dir(output_dir, agent_args.resume, log)
+    processes.wait_for_everyone()
+    if not processes.is_main_process and agent_args.resume:
+        checkpoint = last_complete_checkpoint(output_dir)
     seed = grpo_config.seed
 
     train_kwargs = agent_args.env_kwargs_for(agent_args.train_split)
@@ -107,7 +115,9 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
 
     start_model = model_location
     if agent_args.sft_warmstart and checkpoint is None:
-        start_model = str(run_warmstart(warmstart_settings_from(agent_args, model_location, seed), log=log))
+        settings = warmstart_settings_from(agent_args, model_location, seed)
+        with processes.main_process_first():  # the main process trains it; the others then load the cache
+            start_model = str(run_warmstart(settings, log=log))
 
     import torch
     from datasets import Dataset
@@ -142,8 +152,9 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     if before is None:
         summary = evaluate(model)
         before = {"step": 0, **{f"heldout/{k}": v for k, v in summary.items()}}
-        with metrics_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(before) + "\n")
+        if processes.is_main_process:
+            with metrics_path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(before) + "\n")
     log(
         f"[eval] held-out EM before GRPO: {before['heldout/exact_match']:.3f} "
         f"(n={before['heldout/n']}, seed={seed})"
@@ -177,6 +188,8 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         with metrics_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(after) + "\n")
     trainer.save_model(str(output_dir / "final"))
+    if not processes.is_main_process:
+        return {"steps": trainer.state.global_step, "heldout_after": after["heldout/exact_match"]}
     plot = plot_training_curve(metrics_path, output_dir / "training_curve.png")
     result = {
         "seed": seed,
