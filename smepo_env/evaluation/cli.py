@@ -66,7 +66,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
     policies = args.policy or ["oracle"]
     for policy in policies:
-        if policy not in SCRIPTED_POLICIES and policy != "no-tool" and not Path(policy).is_dir():
+        if policy not in SCRIPTED_POLICIES and not Path(policy).is_dir():
             raise SystemExit(
                 f"error: unknown policy {policy!r}; expected one of {list(SCRIPTED_POLICIES)} or a local model directory"
             )
@@ -81,6 +81,9 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         env_kwargs = _env_kwargs(args, name, benchmark.domain)
         results, records_by_policy = {}, {}
         for policy_name in policies:
+            if policy_name.endswith("-entity") and benchmark.domain != "search":
+                print(f"skipping {policy_name} on {name}: entity heuristics need a search tool")
+                continue
             started = time.perf_counter()
             if Path(policy_name).is_dir() and policy_name not in SCRIPTED_POLICIES:
                 from smepo_env.rollout import evaluate_model_policy

@@ -3,7 +3,7 @@
 * ``oracle``: replays the scripted expert's recorded actions (``metadata["expert_actions"]``);
   on a bundled benchmark it must score 1.0, which checks that every question is answerable
   with the default retriever.
-* ``no-search``: answers at once, without any tool, with the most frequent training answer
+* ``no-search`` (``no-tool``): answers at once, without any tool, with the most frequent training answer
   of the question's type: the floor a policy reaches without reading anything.
 * ``first-entity``, ``last-entity``, ``frequent-entity``: search the question text once and
   answer with the first / last capitalised name of the top passage, or the most frequent one
@@ -60,7 +60,8 @@ class MajorityAnswerPolicy(ScriptedPolicy):
 
     name = "no-search"
 
-    def __init__(self, train_tasks: Sequence[Task]) -> None:
+    def __init__(self, train_tasks: Sequence[Task], name: str = "no-search") -> None:
+        self.name = name
         by_type: dict[str, Counter[str]] = {}
         overall: Counter[str] = Counter()
         for task in train_tasks:
@@ -112,7 +113,8 @@ class EntityHeuristicPolicy(ScriptedPolicy):
         return f"<answer>{choice or 'unknown'}</answer>"
 
 
-SCRIPTED_POLICIES = ("oracle", "no-search", "first-entity", "last-entity", "frequent-entity")
+SCRIPTED_POLICIES = ("oracle", "no-search", "no-tool", "first-entity", "last-entity", "frequent-entity")
+"""``no-tool`` is ``no-search`` under the name the math and code benchmarks use."""
 
 
 def make_scripted_policy(name: str, train_tasks: Sequence[Task]) -> ScriptedPolicy:
@@ -120,7 +122,7 @@ def make_scripted_policy(name: str, train_tasks: Sequence[Task]) -> ScriptedPoli
     if name == "oracle":
         return OraclePolicy()
     if name in ("no-search", "no-tool"):
-        return MajorityAnswerPolicy(train_tasks)
+        return MajorityAnswerPolicy(train_tasks, name=name)
     if name.endswith("-entity"):
         return EntityHeuristicPolicy(name.removesuffix("-entity"))
     raise ValueError(f"unknown scripted policy {name!r}; expected one of {list(SCRIPTED_POLICIES)}")

@@ -33,11 +33,11 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 def render_table(title: str, results: dict[str, dict[str, dict[str, float]]]) -> str:
     """A plain-text table: one block per policy, one row per question type."""
-    lines = [title, f"{'policy':<22}{'type':<14}{'n':>6}{'EM':>8}{'F1':>8}{'turns':>7}"]
+    lines = [title, f"{'policy':<22}{'type':<24}{'n':>6}{'EM':>8}{'F1':>8}{'turns':>7}"]
     for policy, rows in results.items():
         for qtype, row in rows.items():
             lines.append(
-                f"{policy:<22}{qtype:<14}{row['n']:>6}{row['exact_match']:>8.3f}{row['f1']:>8.3f}{row['turns']:>7.2f}"
+                f"{policy:<22}{qtype:<24}{row['n']:>6}{row['exact_match']:>8.3f}{row['f1']:>8.3f}{row['turns']:>7.2f}"
             )
     return "\n".join(lines)
 
