@@ -35,6 +35,12 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "w") -> Iterator[TextI
         raise
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield an empty temporary directory; on success it replaces ``path``.
@@ -45,6 +51,9 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    # mkdtemp makes the directory private (0700); a finished index or benchmark is ordinary
+    # data that other users (a retrieval server under another account) must be able to read.
+    os.chmod(temp_dir, 0o777 & ~_current_umask())
     try:
         yield temp_dir
     except BaseException:

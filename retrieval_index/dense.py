@@ -202,6 +202,7 @@ class DenseRetriever(Retriever):
             self.passages, batch_size=batch_size, show_progress=show_progress
         )
         self.index = build_faiss_index(lambda: [vectors], len(vectors), self.encoder.dimension, self.config)
+        self.source_dir: Path | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -222,6 +223,20 @@ class DenseRetriever(Retriever):
                 if row >= 0
             ]
         return results
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickle as the index directory it was loaded from (faiss indexes do not pickle).
+
+        Unpickling loads that directory with :func:`~retrieval_index.store.load_shared_index`.
+        """
+        if self.source_dir is None:
+            raise TypeError(
+                "a dense index built in memory cannot be pickled; build it into a directory "
+                "(retrieval_index.store.build_index) and load that"
+            )
+        from retrieval_index.store import load_shared_index
+
+        return (load_shared_index, (str(self.source_dir),))
 
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Write ``faiss.index`` and ``dense.json`` (not the passages) into ``directory``."""
@@ -251,6 +266,7 @@ class DenseRetriever(Retriever):
 
         stored = json.loads(Path(directory, CONFIG_FILE).read_text())
         self = cls.__new__(cls)
+        self.source_dir = Path(directory)
         self.config = DenseConfig.from_options(stored["config"])
         self.passages = passages
         self.encoder = self.config.make_encoder(device=device)

@@ -64,10 +64,14 @@ _LOAD_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(location: str, device: str | None, allow_download: bool) -> Any:
+def _load_model(location: str, device: str | None, allow_download: bool, max_seq_length: int | None) -> Any:
+    """Load a model once per process for each setting (encoders with equal settings share it)."""
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(location, device=device, local_files_only=not allow_download)
+    model = SentenceTransformer(location, device=device, local_files_only=not allow_download)
+    if max_seq_length is not None:
+        model.max_seq_length = int(max_seq_length)
+    return model
 
 
 class SentenceEncoder:
@@ -104,15 +108,13 @@ class SentenceEncoder:
         self.passage_prefix = auto_passage if passage_prefix is None else passage_prefix
         try:
             with _LOAD_LOCK:
-                self.model = _load_model(location, device, allow_download)
+                self.model = _load_model(location, device, allow_download, max_seq_length)
         except OSError as error:
             raise EncoderNotFoundError(
                 f"cannot load encoder {model!r} offline: it is not a local folder, not the bundled "
                 f"{DEFAULT_ENCODER!r} model and not in the Hugging Face cache ({error}); pass a local "
                 "path or allow_download=True"
             ) from error
-        if max_seq_length is not None:
-            self.model.max_seq_length = int(max_seq_length)
         self.max_seq_length = int(self.model.max_seq_length)
         dimension = (
             getattr(self.model, "get_embedding_dimension", None)

@@ -84,6 +84,7 @@ class HybridRetriever(Retriever):
         if rrf_k < 0:
             raise ValueError(f"rrf_k must be non-negative, got {rrf_k!r}")
         self.components = components
+        self.source_dir: Path | None = None
         self.rrf_k = float(rrf_k)
         self.depth = check_k(depth)
 
@@ -109,6 +110,20 @@ class HybridRetriever(Retriever):
             for i in range(len(queries))
         ]
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickle as the index directory it was loaded from (faiss indexes do not pickle).
+
+        Unpickling loads that directory with :func:`~retrieval_index.store.load_shared_index`.
+        """
+        if self.source_dir is None:
+            raise TypeError(
+                "a hybrid index built in memory cannot be pickled; build it into a directory "
+                "(retrieval_index.store.build_index) and load that"
+            )
+        from retrieval_index.store import load_shared_index
+
+        return (load_shared_index, (str(self.source_dir),))
+
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Save both component indexes into ``bm25/`` and ``dense/`` and the fusion settings."""
         bm25, dense = self.components[:2]
@@ -127,4 +142,5 @@ class HybridRetriever(Retriever):
         dense = DenseRetriever.load(Path(directory) / "dense", passages)
         self = cls.from_retrievers(bm25, dense, rrf_k=config["rrf_k"], depth=config["depth"])
         self.passages = passages
+        self.source_dir = Path(directory)
         return self

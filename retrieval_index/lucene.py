@@ -188,6 +188,7 @@ class LuceneRetriever(Retriever):
         )
         shutil.rmtree(workspace / "collection")
         self._open(workspace / "index", list(passages), k1=k1, b=b, threads=threads)
+        self.source_dir: Path | None = None
 
     def _open(
         self, index_dir: Path, passages: list[Passage], *, k1: float, b: float, threads: int | None
@@ -223,6 +224,20 @@ class LuceneRetriever(Retriever):
                 results[i] = self._hits(found.get(query_id, []))
         return results
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickle as the index directory it was loaded from (JVM objects do not pickle).
+
+        Unpickling loads that directory with :func:`~retrieval_index.store.load_shared_index`.
+        """
+        if self.source_dir is None:
+            raise TypeError(
+                "a Lucene index built in memory cannot be pickled; build it into a directory "
+                "(retrieval_index.store.build_index) and load that"
+            )
+        from retrieval_index.store import load_shared_index
+
+        return (load_shared_index, (str(self.source_dir),))
+
     def save(self, directory: str | os.PathLike[str]) -> None:
         """Copy the Lucene index and write its BM25 parameters into ``directory``."""
         shutil.copytree(self.index_dir, Path(directory) / LUCENE_SUBDIR)
@@ -233,6 +248,7 @@ class LuceneRetriever(Retriever):
         """Open the Lucene index in ``directory`` (written by :meth:`save` or :func:`build_lucene_index`)."""
         config = json.loads(Path(directory, CONFIG_FILE).read_text())
         self = cls.__new__(cls)
+        self.source_dir = Path(directory)
         self._open(Path(directory) / LUCENE_SUBDIR, passages, k1=config["k1"], b=config["b"], threads=None)
         return self
 

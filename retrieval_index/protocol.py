@@ -22,21 +22,9 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from retrieval_index.base import Passage, SearchHit
 
 DEFAULT_TOPK = 3
-
-
-class RetrieveRequest(BaseModel):
-    """The body of ``POST /retrieve`` (JSON types only: ``"3"`` or ``true`` is not a topk)."""
-
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    queries: list[str]
-    topk: int | None = None
-    return_scores: bool = False
 
 
 class ProtocolError(ValueError):

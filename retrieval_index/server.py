@@ -33,14 +33,24 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retrieval_index.base import Retriever, SearchHit
-from retrieval_index.protocol import DEFAULT_TOPK, RetrieveRequest, encode_result
+from retrieval_index.protocol import DEFAULT_TOPK, encode_result
+
+
+class RetrieveRequest(BaseModel):
+    """The body of ``POST /retrieve`` (JSON types only: ``"3"`` or ``true`` is not a topk)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    queries: list[str]
+    topk: int | None = None
+    return_scores: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,18 +80,21 @@ class RequestError(Exception):
         self.detail = detail
 
 
+Waiter: TypeAlias = "asyncio.Future[list[list[SearchHit]]]"
+
+
 class CoalescingSearcher:
     """Runs searches on one thread, merging requests that queue up meanwhile into one call."""
 
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
-        self._pending: list[tuple[list[str], int, asyncio.Future[list[list[SearchHit]]]]] = []
+        self._pending: list[tuple[list[str], int, Waiter]] = []
         self._drainer: asyncio.Task[None] | None = None
 
     async def search(self, queries: list[str], k: int) -> list[list[SearchHit]]:
         """Top-``k`` hits for each query, computed on the search thread."""
-        future: asyncio.Future[list[list[SearchHit]]] = asyncio.get_running_loop().create_future()
+        future: Waiter = asyncio.get_running_loop().create_future()
         self._pending.append((queries, k, future))
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
@@ -92,9 +105,7 @@ class CoalescingSearcher:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                by_k: dict[int, list[tuple[list[str], asyncio.Future[list[list[SearchHit]]]]]] = defaultdict(
-                    list
-                )
+                by_k: dict[int, list[tuple[list[str], Waiter]]] = defaultdict(list)
                 for queries, k, future in batch:
                     by_k[k].append((queries, future))
                 for k, requests in by_k.items():
@@ -103,6 +114,10 @@ class CoalescingSearcher:
                         results = await loop.run_in_executor(
                             self._executor, self.retriever.batch_search, merged, k
                         )
+                        if len(results) != len(merged):
+                            raise RuntimeError(
+                                f"backend returned {len(results)} result lists for {len(merged)}"
+                            )
                     except Exception as error:  # the backend failed: every waiting request gets the error
                         for _, future in requests:
                             if not future.done():
@@ -206,7 +221,11 @@ def create_app(
     async def retrieve(request: Request) -> Response:
         """Search-R1's batched retrieval endpoint."""
         queries, topk, return_scores = parse_request(await _read_body(request, limits.max_body_bytes), limits)
-        results = await searcher.search(queries, topk) if queries else []
+        try:
+            results = await searcher.search(queries, topk) if queries else []
+        except Exception as error:  # a backend failure: a 500 the client may retry, with the reason
+            detail = f"search failed: {type(error).__name__}: {error}"[:500]
+            return JSONResponse({"detail": detail}, status_code=500)
         body = json.dumps(encode_result(results, return_scores), ensure_ascii=False)
         return Response(body, media_type="application/json")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from retrieval_index.dense import DenseConfig, DenseRetriever, default_nlist, fa
 from retrieval_index.dense_build import build_dense_index, default_work_dir
 from retrieval_index.encoder import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, EncoderNotFoundError, SentenceEncoder
 from retrieval_index.encoder import default_prefixes as prefixes_for
-from retrieval_index.store import build_index, load_index, read_meta
+from retrieval_index.store import build_index, load_index, load_shared_index, read_meta
 
 QUESTIONS = [query for query, _ in QUERIES]
 GOLD = [gold for _, gold in QUERIES]
@@ -159,3 +160,10 @@ def test_streaming_build_discards_shards_of_another_build(tmp_path):
     assert np.load(work / "shard-00000.npy").shape == (len(PASSAGES), 384)
     with pytest.raises(ValueError, match="shard_size must be a positive integer"):
         build_dense_index(corpus, tmp_path / "other", shard_size=0)
+
+
+def test_pickles_as_its_index_directory(flat, tmp_path):
+    shared = load_shared_index(build_index(PASSAGES[:5], tmp_path / "dense", backend="dense"))
+    assert pickle.loads(pickle.dumps(shared)) is shared
+    with pytest.raises(TypeError, match="a dense index built in memory cannot be pickled"):
+        pickle.dumps(flat)

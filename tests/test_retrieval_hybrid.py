@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from retrieval_corpus import PASSAGES, QUERIES, OverlapRetriever, top_ids
 
@@ -64,3 +66,6 @@ def test_bm25_plus_dense_ranks_the_gold_passage_first_and_round_trips(tmp_path):
     assert top_ids(loaded.batch_search(QUESTIONS, 3)) == GOLD
     in_memory = HybridRetriever(PASSAGES)
     assert top_ids(in_memory.batch_search(QUESTIONS, 3)) == GOLD
+    assert pickle.loads(pickle.dumps(loaded)) is loaded
+    with pytest.raises(TypeError, match="a hybrid index built in memory cannot be pickled"):
+        pickle.dumps(in_memory)

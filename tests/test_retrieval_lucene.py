@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import re
 import subprocess
 
@@ -104,3 +105,6 @@ def test_streaming_build_from_a_corpus_file(tmp_path, searcher_environment):
 def test_in_memory_retriever_matches_the_saved_one(lucene, searcher_environment):
     in_memory = LuceneRetriever(PASSAGES, k1=0.9, b=0.4)
     assert in_memory.batch_search(QUESTIONS, 5) == lucene.batch_search(QUESTIONS, 5)
+    assert pickle.loads(pickle.dumps(lucene)) is lucene  # the shared index, reloaded by directory
+    with pytest.raises(TypeError, match="a Lucene index built in memory cannot be pickled"):
+        pickle.dumps(in_memory)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from retrieval_corpus import PASSAGES, OverlapRetriever
 
+from retrieval_index.base import Retriever
 from retrieval_index.server import BackgroundServer, ServerLimits, create_app, parse_request
 
 LIMITS = ServerLimits(max_body_bytes=64 * 1024, max_queries=50, max_topk=20)
@@ -171,3 +172,15 @@ def test_parse_request_accepts_search_r1_body():
     body = json.dumps({"queries": ["a", "b"], "topk": 5, "return_scores": True}).encode()
     assert parse_request(body, ServerLimits()) == (["a", "b"], 5, True)
     assert parse_request(b'{"queries": ["a"]}', ServerLimits(default_topk=7)) == (["a"], 7, False)
+
+
+class _Broken(Retriever):
+    def batch_search(self, queries, k):
+        raise OSError("index file vanished")
+
+
+def test_backend_failure_is_a_500_with_the_reason(client):
+    with BackgroundServer(create_app(_Broken())) as broken:
+        response = client.post(f"{broken.url}/retrieve", json={"queries": ["a"], "topk": 1})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "search failed: OSError: index file vanished"}

@@ -16,6 +16,13 @@ OWN_TASK = {"question": "Where was Bridith Nouju born?", "answers": ["Nowhere", 
 
 
 @pytest.fixture()
+def birthplace_task(fictional_benchmark):
+    """A bundled single-hop birthplace question, as a plain dict of the user's own."""
+    task = next(t for t in fictional_benchmark.tasks("test") if t.question.startswith("Where was") and t.question_type == "single-hop")
+    return {"question": task.question, "answers": ["Nowhere", task.answers[0]]}
+
+
+@pytest.fixture()
 def env(fictional_benchmark):
     environment = gym.make("smepo/SearchQA-v0", split="test")
     yield environment
@@ -43,14 +50,16 @@ def test_expert_episode_scores_one(env, fictional_benchmark):
     ]
 
 
-def test_users_own_task_and_normalized_reward(env):
-    env.reset(options={"task": OWN_TASK})
-    observation, *_ = env.step("<search>Bridith Nouju born</search>")
-    assert "Gaekuth" in observation
-    _, reward, terminated, _, info = env.step("<answer> the GAEKUTH. </answer>")
+def test_users_own_task_and_normalized_reward(env, birthplace_task):
+    person = birthplace_task["question"].removeprefix("Where was ").removesuffix(" born?")
+    city = birthplace_task["answers"][1]
+    env.reset(options={"task": birthplace_task})
+    observation, *_ = env.step(f"<search>{person} born</search>")
+    assert f"{person} was born in {city}" in observation
+    _, reward, terminated, _, info = env.step(f"<answer> the {city.upper()}. </answer>")
     assert reward == 1.0 and terminated and info["task_id"] == "custom"
-    env.reset(options={"task": OWN_TASK})
-    _, reward, _, _, info = env.step("<answer>Gaekuth city</answer>")
+    env.reset(options={"task": birthplace_task})
+    _, reward, _, _, info = env.step(f"<answer>{city} city</answer>")
     assert reward == 0.0 and info["f1"] == pytest.approx(2 / 3)
 
 
@@ -94,7 +103,8 @@ def test_any_text_is_legal_input(env, action):
 
 def test_gold_answer_never_shown_to_the_policy(fictional_benchmark):
     env = gym.make("smepo/SearchQA-v0", split="test")
-    for task in fictional_benchmark.tasks("test")[:50]:
+    # Comparison questions name both candidates, so their answer is in the question by design.
+    for task in [t for t in fictional_benchmark.tasks("test") if t.question_type != "comparison"][:50]:
         observation, info = env.reset(options={"task_id": task.id})
         _, _, _, _, step_info = env.step("<answer>wrong guess</answer>")
         for answer in task.answers:
@@ -135,7 +145,8 @@ def test_sync_vector_env():
         ({"benchmark": "fictional_world"}, "Did you mean 'fictional-world'"),
         ({"tasks": [{"question": "", "answers": ["x"]}]}, "non-empty string"),
         ({"tasks": [{"question": "q?", "answers": []}]}, "non-empty list"),
-        ({"retriever": "bm26", "index": "/nonexistent"}, "bm26"),
+        ({"retriever": "bm26", "index": "/nonexistent"}, "Did you mean 'bm25'"),
+        ({"retriever": "dense"}, "needs index=DIR"),
     ],
 )
 def test_bad_construction_arguments_name_the_value(kwargs, message):

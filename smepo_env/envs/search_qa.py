@@ -77,6 +77,7 @@ class SearchQAEnv(TextAgentEnv):
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
         self.top_k = top_k
+        _check_retriever_spec(retriever, index, corpus)
         self._retriever_spec = (retriever, None if index is None else str(index), None if corpus is None else str(corpus))
         self._search_tool: SearchTool | None = None
         if isinstance(retriever, Retriever):
@@ -117,14 +118,30 @@ class SearchQAEnv(TextAgentEnv):
         return info
 
 
+def _check_retriever_spec(retriever: object, index: object, corpus: object) -> None:
+    """Fail at construction, not at the first search, on a retriever that cannot resolve."""
+    if isinstance(retriever, Retriever):
+        return
+    if not isinstance(retriever, str):
+        raise TypeError(f"retriever must be a backend name, a URL or a Retriever, got {type(retriever).__name__}")
+    if retriever.startswith(("http://", "https://")):
+        return
+    from retrieval_index.store import backend_class
+
+    backend_class(retriever)  # unknown names raise, listing the valid ones
+    if retriever != "bm25" and index is None:
+        raise ValueError(
+            f"retriever={retriever!r} needs index=DIR, built with "
+            f"`python -m retrieval_index build --corpus CORPUS.jsonl --backend {retriever} --out DIR`"
+        )
+
+
 def resolve_search_retriever(
     retriever: str | Retriever, index: str | None, corpus: str | None, benchmark: str = DEFAULT_BENCHMARK
 ) -> Retriever:
     """Turn the env's ``retriever``/``index``/``corpus`` arguments into a shared retriever."""
     if isinstance(retriever, Retriever):
         return retriever
-    if not isinstance(retriever, str):
-        raise TypeError(f"retriever must be a backend name, a URL or a Retriever, got {type(retriever).__name__}")
     if retriever == "bm25" and index is None:
         from retrieval_index.store import load_shared_index
         from smepo_env.benchmarks import corpus_index_dir, load_benchmark

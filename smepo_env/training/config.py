@@ -81,9 +81,9 @@ class AgentArguments:
             "help": "Start from a supervised warm start on expert traces (agents/sft_warmstart.py; cached)."
         },
     )
-    sft_num_examples: int = field(default=128, metadata={"help": "Expert traces in the warm start."})
+    sft_num_examples: int = field(default=96, metadata={"help": "Expert traces in the warm start."})
     sft_epochs: float = field(default=1.0, metadata={"help": "Warm-start epochs."})
-    sft_learning_rate: float = field(default=1e-4, metadata={"help": "Warm-start learning rate."})
+    sft_learning_rate: float = field(default=5e-4, metadata={"help": "Warm-start learning rate."})
     sft_batch_size: int = field(default=8, metadata={"help": "Warm-start batch size."})
     resume: bool = field(
         default=False, metadata={"help": "Resume from the last complete checkpoint in --output_dir."}
@@ -147,7 +147,7 @@ class AgentArguments:
 
 EMBEDDED_DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/smepo-grpo",
-    "max_steps": 12,
+    "max_steps": 10,
     "learning_rate": 2e-5,
     "num_generations": 8,
     "per_device_train_batch_size": 16,
@@ -156,7 +156,7 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "beta": 0.0,
     "logging_steps": 1,
     "save_strategy": "steps",
-    "save_steps": 4,
+    "save_steps": 5,
     "save_total_limit": 2,
     "report_to": "none",
     "gradient_checkpointing": False,
