@@ -81,8 +81,18 @@ def test_expert_episode_splices_observation_tokens_with_env_mask_zero(tiny, fict
     task = next(t for t in fictional_benchmark.tasks("train") if t.question_type == "two-hop")
     env = gym.make("smepo/SearchQA-v0", max_turns=4)
     generator = ScriptedExpert(tokenizer, [task.metadata["expert_actions"]])
-    (episode,) = run_episodes(generator, tokenizer, [env], [{"task_id": task.id}], max_completion_tokens=2000)
+    (episode,) = run_episodes(
+        generator,
+        tokenizer,
+        [env],
+        [{"task_id": task.id}],
+        max_completion_tokens=2000,
+        end_token_id=tokenizer.eos_token_id,
+    )
     assert episode.reward == 1.0 and episode.end_reason == "terminated"
+    # A finished episode ends with EOS, inserted by the runner (mask 0), so TRL counts it as finished.
+    assert episode.completion_ids[-1] == tokenizer.eos_token_id and episode.env_mask[-1] == 0
+    episode.completion_ids, episode.env_mask = episode.completion_ids[:-1], episode.env_mask[:-1]
     assert len(episode.env_mask) == len(episode.completion_ids)
     # The spliced completion is the expert's trace, token for token.
     assert episode.transcript(tokenizer) == task.expert_trace

@@ -59,6 +59,17 @@ def make_sandbox(work_root, isolation="auto", **limits) -> PythonSandbox:
     return PythonSandbox(config)
 
 
+_PREEXISTING: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_existing_processes():
+    """Remember the processes alive before each test, so only new ones count as leftovers."""
+    _PREEXISTING.clear()
+    _PREEXISTING.update(int(entry) for entry in os.listdir("/proc") if entry.isdigit())
+    yield
+
+
 def leftover_processes(token: str | None = None) -> list[str]:
     """Processes a run may have left: our descendants, private-uid processes, or carrying ``token``.
 
@@ -95,7 +106,9 @@ def leftover_processes(token: str | None = None) -> list[str]:
 
     found = []
     for pid, (_, uid, state, cmdline) in table.items():
-        mine = pid not in fork_servers and descends_from_us(pid)
+        # Processes that were already running when the test started (another module's
+        # worker pool, say) are not this run's leftovers.
+        mine = pid not in fork_servers and pid not in _PREEXISTING and descends_from_us(pid)
         if mine or UID_BASE <= uid < UID_BASE + UID_SLOTS or (token and token in cmdline):
             found.append(f"{pid} uid={uid} {state} {cmdline[:80]}")
     return found

@@ -87,6 +87,7 @@ def run_episodes(
     max_turn_tokens: int = 128,
     seeds: Sequence[int | None] | None = None,
     keep_going: Any = None,
+    end_token_id: int | None = None,
 ) -> list[Episode]:
     """Play one episode in each env, batching every model turn across the active episodes.
 
@@ -101,6 +102,9 @@ def run_episodes(
         keep_going: optional ``callable(n_active) -> bool`` consulted before each turn; a
             distributed caller uses it to keep every process making the same number of
             (collective) generation calls. Default: continue while any episode is active.
+        end_token_id: when given, appended (``env_mask`` 0, never trained) to episodes the env
+            terminated, so trainers that read "ends with EOS" as "finished" (TRL's
+            ``mask_truncated_completions``, its clipped-ratio metric) see them as finished.
 
     Returns:
         The episodes, in the order of ``envs``.
@@ -138,6 +142,8 @@ def run_episodes(
             if terminated or truncated:
                 episode.reward = float(reward)
                 episode.end_reason = "terminated" if terminated else "truncated"
+                if terminated and end_token_id is not None:
+                    _append(episode, [end_token_id], 0, None)
                 continue
             if turn.stop_reason == "eos":
                 episode.end_reason = "eos"

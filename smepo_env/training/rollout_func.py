@@ -66,6 +66,7 @@ class EpisodeRolloutFunction:
         play = {
             "max_completion_tokens": trainer.args.max_completion_length,
             "max_turn_tokens": self.max_turn_tokens,
+            "end_token_id": trainer.processing_class.eos_token_id,
         }
         if getattr(trainer, "use_vllm", False):
             from smepo_env.training.vllm_backend import TrainerVLLMGenerator
