@@ -1,8 +1,8 @@
 """Audit the masking engine against the regex baseline on the bundled benchmarks.
 
-    python agents/audit_masking.py                       # every bundled benchmark, test split
-    python agents/audit_masking.py --benchmark fictional-world --limit 200
-    python agents/audit_masking.py --traces smepo_train.parquet --domain math
+python agents/audit_masking.py                       # every bundled benchmark, test split
+python agents/audit_masking.py --benchmark fictional-world --limit 200
+python agents/audit_masking.py --traces smepo_train.parquet --domain math
 """
 
 import sys

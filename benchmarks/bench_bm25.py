@@ -93,7 +93,8 @@ def main() -> None:
     )
     print(f"\nBM25 on {fast['passages']:,} fictional-world passages (top-3)")
     print(
-        f"{'backend':<11}{'queries':>8}{'build s':>9}{'q/s single':>12}{'q/s batch':>11}{'recall@3':>10}{'peak MB':>9}"
+        f"{'backend':<11}{'queries':>8}{'build s':>9}{'q/s single':>12}{'q/s batch':>11}"
+        f"{'recall@3':>10}{'peak MB':>9}"
     )
     for r in (fast, reference):
         print(

@@ -41,7 +41,8 @@ def main() -> None:
     print(f"{'retriever.search alone':<32}{search_rate:>12.0f}")
     print(f"{'env.step with <search>':<32}{step_rate:>12.0f}")
     print(
-        f"env overhead: {1e6 / step_rate - 1e6 / search_rate:.0f} us per step ({step_rate / search_rate:.2f}x of bare search)"
+        f"env overhead: {1e6 / step_rate - 1e6 / search_rate:.0f} us per step "
+        f"({step_rate / search_rate:.2f}x of bare search)"
     )
 
 

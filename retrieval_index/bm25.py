@@ -92,7 +92,9 @@ class BM25sRetriever(Retriever):
         self.model.index(corpus_ids, show_progress=show_progress)
 
     @classmethod
-    def _from_parts(cls, passages: list[Passage], tokenizer: Tokenizer, model: bm25s.BM25) -> BM25sRetriever:
+    def _from_parts(
+        cls, passages: Sequence[Passage], tokenizer: Tokenizer, model: bm25s.BM25
+    ) -> BM25sRetriever:
         self = cls.__new__(cls)
         self.passages, self.tokenizer, self.model = passages, tokenizer, model
         return self
@@ -129,7 +131,7 @@ class BM25sRetriever(Retriever):
         self.tokenizer.save_vocab(str(directory))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], passages: list[Passage]) -> BM25sRetriever:
+    def load(cls, directory: str | os.PathLike[str], passages: Sequence[Passage]) -> BM25sRetriever:
         """Load index files written by :meth:`save`, memory-mapped."""
         model = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
         if _has_numba():
@@ -181,6 +183,6 @@ class RankBM25Retriever(Retriever):
         Path(directory, "rank_bm25.json").write_text(json.dumps({"rebuild_on_load": True}))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], passages: list[Passage]) -> RankBM25Retriever:
+    def load(cls, directory: str | os.PathLike[str], passages: Sequence[Passage]) -> RankBM25Retriever:
         """Rebuild from the stored passages."""
         return cls(passages)

@@ -246,7 +246,7 @@ class DenseRetriever(Retriever):
     def load(
         cls,
         directory: str | os.PathLike[str],
-        passages: list[Passage],
+        passages: Sequence[Passage],
         *,
         device: str | None = None,
         mmap: bool = True,

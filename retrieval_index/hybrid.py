@@ -135,7 +135,7 @@ class HybridRetriever(Retriever):
         Path(directory, CONFIG_FILE).write_text(json.dumps({"rrf_k": self.rrf_k, "depth": self.depth}))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], passages: list[Passage]) -> HybridRetriever:
+    def load(cls, directory: str | os.PathLike[str], passages: Sequence[Passage]) -> HybridRetriever:
         """Open a hybrid index directory written by :meth:`save`."""
         config = json.loads(Path(directory, CONFIG_FILE).read_text())
         bm25 = BM25sRetriever.load(Path(directory) / "bm25", passages)

@@ -194,7 +194,8 @@ class LuceneRetriever(Retriever):
         self, index_dir: Path, passages: list[Passage], *, k1: float, b: float, threads: int | None
     ) -> None:
         self.passages = passages
-        self.by_id = {passage.id: passage for passage in passages}
+        # An on-disk PassageTable resolves ids itself; an in-memory list gets a dict.
+        self._lookup = getattr(passages, "by_id", None) or {p.id: p for p in passages}.get
         self.index_dir = index_dir
         self.k1, self.b = float(k1), float(b)
         self.threads = threads or default_threads()
@@ -205,7 +206,7 @@ class LuceneRetriever(Retriever):
         return len(self.passages)
 
     def _hits(self, lucene_hits: Iterable[Any]) -> list[SearchHit]:
-        found = ((self.by_id.get(hit.docid), float(hit.score)) for hit in lucene_hits)
+        found = ((self._lookup(hit.docid), float(hit.score)) for hit in lucene_hits)
         return [SearchHit(passage, score) for passage, score in found if passage is not None]
 
     def batch_search(self, queries: Sequence[str], k: int) -> list[list[SearchHit]]:
@@ -244,7 +245,7 @@ class LuceneRetriever(Retriever):
         Path(directory, CONFIG_FILE).write_text(json.dumps({"k1": self.k1, "b": self.b}))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], passages: list[Passage]) -> LuceneRetriever:
+    def load(cls, directory: str | os.PathLike[str], passages: Sequence[Passage]) -> LuceneRetriever:
         """Open the Lucene index in ``directory`` (written by :meth:`save` or :func:`build_lucene_index`)."""
         config = json.loads(Path(directory, CONFIG_FILE).read_text())
         self = cls.__new__(cls)

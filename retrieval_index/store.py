@@ -21,7 +21,8 @@ from typing import Any
 
 from retrieval_index.atomic import atomic_directory
 from retrieval_index.base import Passage, Retriever
-from retrieval_index.corpus import read_corpus, write_corpus
+from retrieval_index.corpus import write_corpus
+from retrieval_index.passage_table import PassageTable
 
 FORMAT_NAME = "smepo-retrieval-index"
 FORMAT_VERSION = 1
@@ -116,14 +117,16 @@ def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
         )
     meta = json.loads(meta_path.read_text())
     if meta.get("format") != FORMAT_NAME or int(meta.get("version", 0)) > FORMAT_VERSION:
-        raise ValueError(f"{meta_path}: unsupported index format {meta.get('format')!r} v{meta.get('version')}")
+        raise ValueError(
+            f"{meta_path}: unsupported index format {meta.get('format')!r} v{meta.get('version')}"
+        )
     return meta
 
 
 def load_index(index_dir: str | os.PathLike[str]) -> Retriever:
     """Load an index directory written by :func:`build_index` (a fresh object each call)."""
     meta = read_meta(index_dir)
-    passages = list(read_corpus(Path(index_dir) / PASSAGES_FILE))
+    passages = PassageTable(Path(index_dir) / PASSAGES_FILE)
     return backend_class(meta["backend"]).load(index_dir, passages)  # type: ignore[attr-defined]
 
 

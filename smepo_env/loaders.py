@@ -291,11 +291,15 @@ def _search_answers(truth: Any, index: int) -> tuple[str, ...]:
         truth = truth.get("target", truth.get("answers"))
     if isinstance(truth, str):
         truth = [truth]
-    answers = tuple(str(a) for a in (truth if isinstance(truth, list | tuple) else [])) if truth is not None else ()
+    answers = (
+        tuple(str(a) for a in (truth if isinstance(truth, list | tuple) else [])) if truth is not None else ()
+    )
     if hasattr(truth, "tolist"):  # numpy arrays from parquet
         answers = tuple(str(a) for a in truth.tolist())
     if not answers:
-        raise TaskFormatError(f"SMEPO row {index}: search ground truth must be an answer or a list, got {truth!r:.80}")
+        raise TaskFormatError(
+            f"SMEPO row {index}: search ground truth must be an answer or a list, got {truth!r:.80}"
+        )
     return answers
 
 

@@ -96,7 +96,7 @@ def parse_action(
     if closing < 0:
         return ParsedAction("invalid", error=f"The <{tag}> tag is not closed with </{tag}>.")
     body = visible[opening.end() : closing]
-    if _OPEN_TAG.search(body) or "</" in body and re.search(r"</(search|python|answer)>", body):
+    if _OPEN_TAG.search(body) or ("</" in body and re.search(r"</(search|python|answer)>", body)):
         return ParsedAction("invalid", error=f"Tags cannot be nested inside <{tag}>.")
     body = _CONTROL_CHARS.sub("", body).strip()
     if not body:

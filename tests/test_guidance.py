@@ -11,7 +11,10 @@ import smepo_env  # noqa: F401
 from smepo_env.envs.search_qa import SearchQAEnv
 from smepo_env.guidance import DEFAULT_INTRO, ExpertGuidanceWrapper, cut_prefix
 
-TRACE = "<think>line one</think>\n<search>query two</search>\n\n<information>Doc 1(Title: T) text</information>\n\n<answer>Gaekuth</answer>"
+TRACE = (
+    "<think>line one</think>\n<search>query two</search>\n\n"
+    "<information>Doc 1(Title: T) text</information>\n\n<answer>Gaekuth</answer>"
+)
 TASK = {
     "id": "t1",
     "question": "Where was Bridith Nouju born?",

@@ -213,10 +213,16 @@ def test_smepo_parquet_search_rows(tmp_path):
     from smepo_env.loaders import load_smepo_parquet
 
     rows = [
-        {"question": "Where was Ada born?", "reward_model": {"style": "rule", "ground_truth": {"target": ["Veldra", "veldra city"]}},
-         "teacher_ds": "<search>Ada born</search>\n<answer>Veldra</answer>"},
-        {"question": "Capital of Kessen?", "reward_model": {"style": "rule", "ground_truth": {"target": ["Dorvik"]}},
-         "teacher_ds": "<answer>Dorvik</answer>"},
+        {
+            "question": "Where was Ada born?",
+            "reward_model": {"style": "rule", "ground_truth": {"target": ["Veldra", "veldra city"]}},
+            "teacher_ds": "<search>Ada born</search>\n<answer>Veldra</answer>",
+        },
+        {
+            "question": "Capital of Kessen?",
+            "reward_model": {"style": "rule", "ground_truth": {"target": ["Dorvik"]}},
+            "teacher_ds": "<answer>Dorvik</answer>",
+        },
     ]
     path = tmp_path / "search.parquet"
     pq.write_table(pa.Table.from_pylist(rows), path)

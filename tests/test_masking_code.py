@@ -40,7 +40,10 @@ def test_unfenced_code_and_session_outputs_hidden_prose_kept(masked):
 
 def test_python_tool_body_keeps_signature_and_output_is_hidden(masked):
     # The test run of the defined function stays (how the expert tested); its result does not.
-    assert "<python>\ndef area(width: int, height: int) -> int:\n    [CODE]\nprint(area(6, 7))\n</python>" in masked
+    assert (
+        "<python>\ndef area(width: int, height: int) -> int:\n    [CODE]\nprint(area(6, 7))\n</python>"
+        in masked
+    )
     assert masked.endswith("<output>[OUTPUT]</output>\n<answer>[ANSWER]</answer>")
     assert "42" not in masked
 

@@ -66,7 +66,10 @@ def test_make_without_prior_import_uses_the_module_prefix():
     import subprocess
     import sys
 
-    code = "import gymnasium as gym; e = gym.make('smepo_env:smepo/SearchQA-v0'); print(type(e.unwrapped).__name__)"
+    code = (
+        "import gymnasium as gym; e = gym.make('smepo_env:smepo/SearchQA-v0'); "
+        "print(type(e.unwrapped).__name__)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "SearchQAEnv"

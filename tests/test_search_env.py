@@ -18,7 +18,11 @@ OWN_TASK = {"question": "Where was Bridith Nouju born?", "answers": ["Nowhere", 
 @pytest.fixture()
 def birthplace_task(fictional_benchmark):
     """A bundled single-hop birthplace question, as a plain dict of the user's own."""
-    task = next(t for t in fictional_benchmark.tasks("test") if t.question.startswith("Where was") and t.question_type == "single-hop")
+    task = next(
+        t
+        for t in fictional_benchmark.tasks("test")
+        if t.question.startswith("Where was") and t.question_type == "single-hop"
+    )
     return {"question": task.question, "answers": ["Nowhere", task.answers[0]]}
 
 
@@ -92,7 +96,7 @@ BAD_ACTIONS = [
 def test_any_text_is_legal_input(env, action):
     env.reset(seed=0)
     observation, reward, terminated, truncated, info = env.step(action)
-    assert isinstance(observation, str) and reward == 0.0 and not truncated
+    assert isinstance(observation, str) and reward == 0.0 and not (terminated or truncated)
     assert info["turn"] == 1
     if info["action_kind"] == "invalid":
         assert observation.strip().startswith("Invalid action:") and len(observation) < 300
@@ -172,7 +176,7 @@ def test_retriever_failure_becomes_an_observation():
 
     env = SearchQAEnv(tasks=[OWN_TASK], retriever=Broken())
     env.reset(seed=0)
-    observation, reward, terminated, truncated, info = env.step("<search>x</search>")
+    observation, _, terminated, truncated, info = env.step("<search>x</search>")
     assert "Search is unavailable" in observation and not (terminated or truncated)
     assert "index server down" in info["tool_error"]
 

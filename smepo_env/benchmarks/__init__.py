@@ -94,7 +94,9 @@ class BundledBenchmark:
             ValueError: unknown split; the message lists the valid ones.
         """
         if split not in self.splits:
-            raise ValueError(f"benchmark {self.name!r} has no split {split!r}; expected one of {list(self.splits)}")
+            raise ValueError(
+                f"benchmark {self.name!r} has no split {split!r}; expected one of {list(self.splits)}"
+            )
         return list(_read_tasks(self.directory / f"{split}.jsonl"))
 
     @property

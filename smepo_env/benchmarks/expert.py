@@ -30,7 +30,9 @@ class ExpertEpisode:
     supported: bool
 
 
-def choose_supported_queries(plans: Sequence[QuestionPlan], retriever: Retriever, k: int) -> list[QuestionPlan | None]:
+def choose_supported_queries(
+    plans: Sequence[QuestionPlan], retriever: Retriever, k: int
+) -> list[QuestionPlan | None]:
     """For each plan, pick per hop the first query whose top ``k`` holds the hop's gold passage.
 
     Returns the plans with those queries, or ``None`` for a plan with a hop no query supports.
@@ -56,7 +58,9 @@ def choose_supported_queries(plans: Sequence[QuestionPlan], retriever: Retriever
                 pending.append((p, h, attempt + 1))
     supported: list[QuestionPlan | None] = []
     for plan, hops in zip(plans, chosen, strict=True):
-        supported.append(None if any(h is None for h in hops) else dataclasses.replace(plan, hops=tuple(hops)))  # type: ignore[arg-type]
+        supported.append(
+            None if any(h is None for h in hops) else dataclasses.replace(plan, hops=tuple(hops))
+        )  # type: ignore[arg-type]
     return supported
 
 
@@ -75,7 +79,10 @@ def play_expert(env: TextAgentEnv, task: Task, plan: QuestionPlan) -> ExpertEpis
         if terminated or truncated or hop.evidence not in observation:
             return ExpertEpisode(actions, "".join(pieces), 0.0, supported=False)
         previous_conclusion = hop.conclusion
-    final = f"<think>{previous_conclusion} {plan.final_reasoning}".strip() + f"</think>\n<answer>{plan.answers[0]}</answer>"
+    final = (
+        f"<think>{previous_conclusion} {plan.final_reasoning}".strip()
+        + f"</think>\n<answer>{plan.answers[0]}</answer>"
+    )
     _, reward, terminated, _, _ = env.step(final)
     actions.append(final)
     pieces.append(final)

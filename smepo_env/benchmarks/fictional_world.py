@@ -40,11 +40,28 @@ _WORK_ADJECTIVES = ["Silent", "Blue", "Hollow", "Crimson", "Northern", "Broken",
 _WORK_ADJECTIVES += ["Frozen", "Burning", "Hidden", "Last", "Wandering", "Pale", "Iron", "Velvet", "Salt"]
 _WORK_NOUNS = ["Harbor", "Orchard", "River", "Lantern", "Garden", "Mirror", "Tower", "Meadow", "Valley"]
 _WORK_NOUNS += ["Station", "Bridge", "Horizon", "Archive", "Compass", "Harvest", "Shore", "Winter", "Signal"]
-_OCCUPATIONS = ["painter", "engineer", "physician", "architect", "chemist", "journalist", "sculptor", "botanist"]
+_OCCUPATIONS = [
+    "painter",
+    "engineer",
+    "physician",
+    "architect",
+    "chemist",
+    "journalist",
+    "sculptor",
+    "botanist",
+]
 _OCCUPATIONS += ["economist", "historian", "poet", "pianist", "surveyor", "astronomer"]
-_ORG_KINDS = [("Studios", "film studio"), ("Institute", "research institute"), ("Works", "manufacturing company")]
+_ORG_KINDS = [
+    ("Studios", "film studio"),
+    ("Institute", "research institute"),
+    ("Works", "manufacturing company"),
+]
 _ORG_KINDS += [("Press", "publishing house"), ("Bank", "bank"), ("Foundation", "charitable foundation")]
-_WORK_KINDS = [("film", "directed", "director"), ("novel", "written", "author"), ("album", "recorded", "creator")]
+_WORK_KINDS = [
+    ("film", "directed", "director"),
+    ("novel", "written", "author"),
+    ("album", "recorded", "creator"),
+]
 
 
 @dataclass
@@ -154,13 +171,27 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     rng = random.Random(f"fictional-world-{GENERATOR_VERSION}-{seed}")
     names = _NameMaker(rng)
     n_countries, n_cities = max(4, round(12 * size)), max(20, round(150 * size))
-    n_orgs, n_people, n_works = max(10, round(200 * size)), max(50, round(2000 * size)), max(20, round(800 * size))
+    n_orgs, n_people, n_works = (
+        max(10, round(200 * size)),
+        max(50, round(2000 * size)),
+        max(20, round(800 * size)),
+    )
 
-    countries = [Country(names.unique(lambda: names.word(2) + rng.choice(["ia", "an", "or", "e"]))) for _ in range(n_countries)]
+    countries = [
+        Country(names.unique(lambda: names.word(2) + rng.choice(["ia", "an", "or", "e"])))
+        for _ in range(n_countries)
+    ]
     cities = []
     for _ in range(n_cities):
         country = rng.choice(countries)
-        cities.append(City(names.unique(lambda: names.word(rng.choice([1, 2]))), country.name, rng.randrange(8, 900) * 1000, rng.randrange(900, 1900)))
+        cities.append(
+            City(
+                names.unique(lambda: names.word(rng.choice([1, 2]))),
+                country.name,
+                rng.randrange(8, 900) * 1000,
+                rng.randrange(900, 1900),
+            )
+        )
     by_country: dict[str, list[City]] = {}
     for city in cities:
         by_country.setdefault(city.country, []).append(city)
@@ -168,7 +199,13 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     for country in countries:
         members = by_country.setdefault(country.name, [])
         if not members:  # every country gets at least one city
-            city = City(names.unique(lambda: names.word(2)), country.name, rng.randrange(8, 900) * 1000, rng.randrange(900, 1900), rng.choice(cities).name)
+            city = City(
+                names.unique(lambda: names.word(2)),
+                country.name,
+                rng.randrange(8, 900) * 1000,
+                rng.randrange(900, 1900),
+                rng.choice(cities).name,
+            )
             cities.append(city)
             members.append(city)
         country.capital = rng.choice(members).name
@@ -183,13 +220,24 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
 
     def new_person(name: str, pool: str) -> Person:
         birth, study, home = rng.sample(cities, 3)
-        return Person(name, name.split()[-1], rng.choice(_OCCUPATIONS), birth.name, rng.randrange(1900, 2000),
-                      study.name, home.name, rng.choice(organizations).name, pool)
+        return Person(
+            name,
+            name.split()[-1],
+            rng.choice(_OCCUPATIONS),
+            birth.name,
+            rng.randrange(1900, 2000),
+            study.name,
+            home.name,
+            rng.choice(organizations).name,
+            pool,
+        )
 
     people = []
     for _ in range(n_people):
         pool = _pool(rng)
-        person = new_person(names.unique(lambda: f"{names.word(rng.choice([1, 2]))} {names.word(rng.choice([2, 3]))}"), pool)
+        person = new_person(
+            names.unique(lambda: f"{names.word(rng.choice([1, 2]))} {names.word(rng.choice([2, 3]))}"), pool
+        )
         people.append(person)
         if rng.random() < 0.4 and (twin := names.look_alike(person.name)):
             people.append(new_person(twin, pool))
@@ -201,14 +249,43 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     for _ in range(n_works):
         pool = _pool(rng)
         kind, verb, role = rng.choice(_WORK_KINDS)
-        title = names.unique(lambda: f"The {rng.choice(_WORK_ADJECTIVES)} {rng.choice(_WORK_NOUNS)}"
-                             if rng.random() < 0.3 else f"{rng.choice(_WORK_ADJECTIVES)} {names.word(2)}")
+        title = names.unique(
+            lambda: (
+                f"The {rng.choice(_WORK_ADJECTIVES)} {rng.choice(_WORK_NOUNS)}"
+                if rng.random() < 0.3
+                else f"{rng.choice(_WORK_ADJECTIVES)} {names.word(2)}"
+            )
+        )
         creator, featured = rng.sample(by_pool[pool], 2)
-        works.append(Work(title, kind, verb, role, creator.name, rng.randrange(1930, 2024), rng.choice(cities).name, featured.name, pool))
+        works.append(
+            Work(
+                title,
+                kind,
+                verb,
+                role,
+                creator.name,
+                rng.randrange(1930, 2024),
+                rng.choice(cities).name,
+                featured.name,
+                pool,
+            )
+        )
         if rng.random() < 0.35 and (twin_title := names.look_alike(title)):
             kind2, verb2, role2 = rng.choice(_WORK_KINDS)
             creator2, featured2 = rng.sample(by_pool[pool], 2)
-            works.append(Work(twin_title, kind2, verb2, role2, creator2.name, rng.randrange(1930, 2024), rng.choice(cities).name, featured2.name, pool))
+            works.append(
+                Work(
+                    twin_title,
+                    kind2,
+                    verb2,
+                    role2,
+                    creator2.name,
+                    rng.randrange(1930, 2024),
+                    rng.choice(cities).name,
+                    featured2.name,
+                    pool,
+                )
+            )
     return World(countries, cities, organizations, people, works)
 
 
@@ -222,32 +299,48 @@ def world_passages(world: World, seed: int = 0) -> list[Passage]:
     rng = random.Random(f"fictional-passages-{GENERATOR_VERSION}-{seed}")
     passages = []
     for i, p in enumerate(world.people):
-        text = _shuffled(rng, f"{p.name} is a {p.occupation}.", [
-            f"{p.name} was born in {p.birth_city} in {p.birth_year}.",
-            f"{p.last} studied in {p.study_city} and now lives in {p.home_city}.",
-            f"{p.last} works for {p.employer}.",
-        ])
+        text = _shuffled(
+            rng,
+            f"{p.name} is a {p.occupation}.",
+            [
+                f"{p.name} was born in {p.birth_city} in {p.birth_year}.",
+                f"{p.last} studied in {p.study_city} and now lives in {p.home_city}.",
+                f"{p.last} works for {p.employer}.",
+            ],
+        )
         passages.append(Passage(f"person-{i}", p.name, text))
     for i, w in enumerate(world.works):
-        text = _shuffled(rng, f"{w.title} is a {w.year} {w.kind} {w.verb} by {w.creator}.", [
-            f"It was produced in {w.city}.",
-            f"The {w.kind} features {w.featured}.",
-        ])
+        text = _shuffled(
+            rng,
+            f"{w.title} is a {w.year} {w.kind} {w.verb} by {w.creator}.",
+            [
+                f"It was produced in {w.city}.",
+                f"The {w.kind} features {w.featured}.",
+            ],
+        )
         passages.append(Passage(f"work-{i}", w.title, text))
     for i, c in enumerate(world.cities):
-        text = _shuffled(rng, f"{c.name} is a city in {c.country}.", [
-            f"It has about {c.population:,} inhabitants.",
-            f"{c.name} was founded in {c.founded} and lies near {c.near}.",
-        ])
+        text = _shuffled(
+            rng,
+            f"{c.name} is a city in {c.country}.",
+            [
+                f"It has about {c.population:,} inhabitants.",
+                f"{c.name} was founded in {c.founded} and lies near {c.near}.",
+            ],
+        )
         passages.append(Passage(f"city-{i}", c.name, text))
     for i, k in enumerate(world.countries):
         text = f"{k.name} is a country whose capital is {k.capital}. {k.name} borders {k.neighbor}."
         passages.append(Passage(f"country-{i}", k.name, text))
     for i, o in enumerate(world.organizations):
-        text = _shuffled(rng, f"{o.name} is a {o.kind} founded in {o.founded}.", [
-            f"Its headquarters are in {o.hq_city}.",
-            f"It also has an office in {o.office_city}.",
-        ])
+        text = _shuffled(
+            rng,
+            f"{o.name} is a {o.kind} founded in {o.founded}.",
+            [
+                f"Its headquarters are in {o.hq_city}.",
+                f"It also has an office in {o.office_city}.",
+            ],
+        )
         passages.append(Passage(f"org-{i}", o.name, text))
     return passages
 
@@ -268,12 +361,28 @@ def question_plans(world: World, seed: int = 0) -> dict[str, list[QuestionPlan]]
     city = {c.name: c for c in world.cities}
 
     def birth_hop(p: Person, kind: str, plan: str) -> Hop:
-        return Hop(plan, f"{p.name} born", pid[p.name], f"{p.name} was born in {p.birth_city}", p.birth_city, kind,
-                   f"{p.name} was born in {p.birth_city}.", (p.name, f"where was {p.name} born"))
+        return Hop(
+            plan,
+            f"{p.name} born",
+            pid[p.name],
+            f"{p.name} was born in {p.birth_city}",
+            p.birth_city,
+            kind,
+            f"{p.name} was born in {p.birth_city}.",
+            (p.name, f"where was {p.name} born"),
+        )
 
     def work_hop(w: Work) -> Hop:
-        return Hop(f"First I need to find the {w.role} of the {w.kind} {w.title}.", f"{w.title} {w.kind} {w.verb} by", wid[w.title],
-                   f"{w.verb} by {w.creator}", w.creator, "bridge", f"{w.title} was {w.verb} by {w.creator}.", (w.title,))
+        return Hop(
+            f"First I need to find the {w.role} of the {w.kind} {w.title}.",
+            f"{w.title} {w.kind} {w.verb} by",
+            wid[w.title],
+            f"{w.verb} by {w.creator}",
+            w.creator,
+            "bridge",
+            f"{w.title} was {w.verb} by {w.creator}.",
+            (w.title,),
+        )
 
     plans: dict[str, list[QuestionPlan]] = {split: [] for split in SPLIT_SHARES}
     quota = {"single-hop": 1100, "two-hop": 950, "comparison": 650, "three-hop": 650}
@@ -286,54 +395,138 @@ def question_plans(world: World, seed: int = 0) -> dict[str, list[QuestionPlan]]
         for p in rng.sample(pool_people, min(n["single-hop"], len(pool_people))):
             if rng.random() < 0.6:
                 hop = birth_hop(p, "answer", f"I need to find where {p.name} was born.")
-                out.append(QuestionPlan(f"Where was {p.name} born?", _aliases(p.birth_city), "single-hop", (hop,),
-                                        f"So the answer is {p.birth_city}."))
+                out.append(
+                    QuestionPlan(
+                        f"Where was {p.name} born?",
+                        _aliases(p.birth_city),
+                        "single-hop",
+                        (hop,),
+                        f"So the answer is {p.birth_city}.",
+                    )
+                )
             else:
-                hop = Hop(f"I need to find which organization {p.name} works for.", f"{p.name} works for", pid[p.name],
-                          f"{p.last} works for {p.employer}", p.employer, "answer", f"{p.name} works for {p.employer}.", (p.name,))
-                out.append(QuestionPlan(f"Which organization does {p.name} work for?", _aliases(p.employer), "single-hop",
-                                        (hop,), f"So the answer is {p.employer}."))
+                hop = Hop(
+                    f"I need to find which organization {p.name} works for.",
+                    f"{p.name} works for",
+                    pid[p.name],
+                    f"{p.last} works for {p.employer}",
+                    p.employer,
+                    "answer",
+                    f"{p.name} works for {p.employer}.",
+                    (p.name,),
+                )
+                out.append(
+                    QuestionPlan(
+                        f"Which organization does {p.name} work for?",
+                        _aliases(p.employer),
+                        "single-hop",
+                        (hop,),
+                        f"So the answer is {p.employer}.",
+                    )
+                )
         half = n["two-hop"] // 2
         for w in rng.sample(pool_works, min(half, len(pool_works))):
             creator = person[w.creator]
-            hops = (work_hop(w), birth_hop(creator, "answer", f"Now I need to find where {creator.name} was born."))
-            out.append(QuestionPlan(f"Where was the {w.role} of the {w.kind} {w.title} born?", _aliases(creator.birth_city),
-                                    "two-hop", hops, f"So the answer is {creator.birth_city}."))
+            hops = (
+                work_hop(w),
+                birth_hop(creator, "answer", f"Now I need to find where {creator.name} was born."),
+            )
+            out.append(
+                QuestionPlan(
+                    f"Where was the {w.role} of the {w.kind} {w.title} born?",
+                    _aliases(creator.birth_city),
+                    "two-hop",
+                    hops,
+                    f"So the answer is {creator.birth_city}.",
+                )
+            )
         for p in rng.sample(pool_people, min(n["two-hop"] - half, len(pool_people))):
             o = org[p.employer]
             hops = (
-                Hop(f"First I need to find the employer of {p.name}.", f"{p.name} works for", pid[p.name],
-                    f"{p.last} works for {o.name}", o.name, "bridge", f"{p.name} works for {o.name}.", (p.name,)),
-                Hop(f"Now I need to find where {o.name} has its headquarters.", f"{o.name} headquarters", oid[o.name],
-                    f"headquarters are in {o.hq_city}", o.hq_city, "answer", f"The headquarters of {o.name} are in {o.hq_city}.",
-                    (o.name,)),
+                Hop(
+                    f"First I need to find the employer of {p.name}.",
+                    f"{p.name} works for",
+                    pid[p.name],
+                    f"{p.last} works for {o.name}",
+                    o.name,
+                    "bridge",
+                    f"{p.name} works for {o.name}.",
+                    (p.name,),
+                ),
+                Hop(
+                    f"Now I need to find where {o.name} has its headquarters.",
+                    f"{o.name} headquarters",
+                    oid[o.name],
+                    f"headquarters are in {o.hq_city}",
+                    o.hq_city,
+                    "answer",
+                    f"The headquarters of {o.name} are in {o.hq_city}.",
+                    (o.name,),
+                ),
             )
-            out.append(QuestionPlan(f"In which city is the headquarters of the organization {p.name} works for?",
-                                    _aliases(o.hq_city), "two-hop", hops, f"So the answer is {o.hq_city}."))
+            out.append(
+                QuestionPlan(
+                    f"In which city is the headquarters of the organization {p.name} works for?",
+                    _aliases(o.hq_city),
+                    "two-hop",
+                    hops,
+                    f"So the answer is {o.hq_city}.",
+                )
+            )
         for _ in range(n["comparison"]):
             a, b = rng.sample(pool_people, 2)
             if a.birth_year == b.birth_year:
                 continue
             earlier = a if a.birth_year < b.birth_year else b
             hops = tuple(
-                Hop(f"I need the birth year of {p.name}.", f"{p.name} born", pid[p.name], f"{p.name} was born in {p.birth_city} in {p.birth_year}",
-                    str(p.birth_year), "value", f"{p.name} was born in {p.birth_year}.", (p.name,))
+                Hop(
+                    f"I need the birth year of {p.name}.",
+                    f"{p.name} born",
+                    pid[p.name],
+                    f"{p.name} was born in {p.birth_city} in {p.birth_year}",
+                    str(p.birth_year),
+                    "value",
+                    f"{p.name} was born in {p.birth_year}.",
+                    (p.name,),
+                )
                 for p in (a, b)
             )
-            out.append(QuestionPlan(f"Who was born earlier, {a.name} or {b.name}?", _aliases(earlier.name), "comparison", hops,
-                                    f"{a.birth_year} {'is before' if a is earlier else 'is after'} {b.birth_year}, so the answer is {earlier.name}."))
+            out.append(
+                QuestionPlan(
+                    f"Who was born earlier, {a.name} or {b.name}?",
+                    _aliases(earlier.name),
+                    "comparison",
+                    hops,
+                    f"{a.birth_year} {'is before' if a is earlier else 'is after'} {b.birth_year}, "
+                    f"so the answer is {earlier.name}.",
+                )
+            )
         for w in rng.sample(pool_works, min(n["three-hop"], len(pool_works))):
             creator = person[w.creator]
             birth = city[creator.birth_city]
             hops = (
                 work_hop(w),
                 birth_hop(creator, "bridge", f"Now I need to find where {creator.name} was born."),
-                Hop(f"Now I need to find which country {birth.name} is in.", f"{birth.name} city country", cid[birth.name],
-                    f"{birth.name} is a city in {birth.country}", birth.country, "answer", f"{birth.name} is a city in {birth.country}.",
-                    (birth.name,)),
+                Hop(
+                    f"Now I need to find which country {birth.name} is in.",
+                    f"{birth.name} city country",
+                    cid[birth.name],
+                    f"{birth.name} is a city in {birth.country}",
+                    birth.country,
+                    "answer",
+                    f"{birth.name} is a city in {birth.country}.",
+                    (birth.name,),
+                ),
             )
-            out.append(QuestionPlan(f"In which country was the {w.role} of the {w.kind} {w.title} born?", _aliases(birth.country),
-                                    "three-hop", hops, f"So the answer is {birth.country}."))
+            out.append(
+                QuestionPlan(
+                    f"In which country was the {w.role} of the {w.kind} {w.title} born?",
+                    _aliases(birth.country),
+                    "three-hop",
+                    hops,
+                    f"So the answer is {birth.country}.",
+                )
+            )
         rng.shuffle(out)  # mixed types, so the first N questions of a split are a fair sample
     return plans
 

@@ -43,27 +43,50 @@ def build_search_benchmark(
     for split, plans in plans_by_split.items():
         supported = choose_supported_queries(plans, retriever, top_k)
         placeholder = Task(id="placeholder", question="placeholder", answers=("placeholder",))
-        env = SearchQAEnv(tasks=[placeholder], retriever=retriever, top_k=top_k, max_turns=len(max(plans, key=lambda p: len(p.hops)).hops) + 1)
+        env = SearchQAEnv(
+            tasks=[placeholder],
+            retriever=retriever,
+            top_k=top_k,
+            max_turns=len(max(plans, key=lambda p: len(p.hops)).hops) + 1,
+        )
         tasks: list[Task] = []
         dropped = 0
         for plan in tqdm(supported, desc=f"{name} {split}: expert traces", leave=False):
             if plan is None:
                 dropped += 1
                 continue
-            task = Task(id=f"{name}-{split}-{len(tasks):05d}", question=plan.question, answers=plan.answers,
-                        question_type=plan.question_type, benchmark=name)
+            task = Task(
+                id=f"{name}-{split}-{len(tasks):05d}",
+                question=plan.question,
+                answers=plan.answers,
+                question_type=plan.question_type,
+                benchmark=name,
+            )
             episode = play_expert(env, task, plan)
             if not episode.supported:
                 dropped += 1
                 continue
-            tasks.append(Task(
-                id=task.id, question=plan.question, answers=plan.answers, question_type=plan.question_type,
-                benchmark=name, expert_trace=episode.trace, critical_spans=tuple(plan.critical_spans()),
-                metadata={"expert_actions": episode.actions, "gold_passage_ids": [h.gold_passage_id for h in plan.hops]},
-            ))
+            tasks.append(
+                Task(
+                    id=task.id,
+                    question=plan.question,
+                    answers=plan.answers,
+                    question_type=plan.question_type,
+                    benchmark=name,
+                    expert_trace=episode.trace,
+                    critical_spans=tuple(plan.critical_spans()),
+                    metadata={
+                        "expert_actions": episode.actions,
+                        "gold_passage_ids": [h.gold_passage_id for h in plan.hops],
+                    },
+                )
+            )
         save_tasks_jsonl(tasks, directory / f"{split}.jsonl")
-        counts[split] = {"questions": len(tasks), "dropped_unsupported": dropped,
-                         "by_type": dict(sorted(Counter(t.question_type for t in tasks).items()))}
+        counts[split] = {
+            "questions": len(tasks),
+            "dropped_unsupported": dropped,
+            "by_type": dict(sorted(Counter(t.question_type for t in tasks).items())),
+        }
     return {"domain": "search", "num_passages": len(passages), "top_k": top_k, "splits": counts}
 
 

@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 from gymnasium.error import ResetNeeded
@@ -64,7 +64,7 @@ class TextAgentEnv(gym.Env[str, str], abc.ABC):
         render_mode: ``None`` or ``"ansi"`` (the transcript as text).
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
     tools: tuple[str, ...] = ()
     """The call tags this environment answers, besides ``answer``."""
 
@@ -145,7 +145,9 @@ class TextAgentEnv(gym.Env[str, str], abc.ABC):
         if options.get("task_id") is not None:
             task_id = str(options["task_id"])
             if task_id not in self._task_by_id:
-                raise ValueError(f"task_id {task_id!r} is not among this environment's {len(self.tasks)} tasks")
+                raise ValueError(
+                    f"task_id {task_id!r} is not among this environment's {len(self.tasks)} tasks"
+                )
             return self.tasks[self._task_by_id[task_id]]
         if options.get("task_index") is not None:
             index = options["task_index"]
@@ -172,7 +174,9 @@ class TextAgentEnv(gym.Env[str, str], abc.ABC):
             raise ResetNeeded("call reset() before step(); the previous episode has ended")
         self._turn += 1
         action_text = action if isinstance(action, str) else repr(action)
-        parsed = parse_action(action, allowed=(*self.tools, "answer"), max_content_chars=self.max_tool_input_chars)
+        parsed = parse_action(
+            action, allowed=(*self.tools, "answer"), max_content_chars=self.max_tool_input_chars
+        )
         self._messages.append({"role": "assistant", "content": action_text})
         reward, terminated, extra, latency = 0.0, False, {"action_kind": parsed.kind}, 0.0
         if parsed.kind == "answer":

@@ -73,12 +73,18 @@ class SearchQAEnv(TextAgentEnv):
             task_list = load_benchmark(benchmark).tasks(split)
         else:
             task_list = coerce_tasks(tasks)
-        super().__init__(task_list, max_turns=max_turns, max_tool_input_chars=max_query_chars, render_mode=render_mode)
+        super().__init__(
+            task_list, max_turns=max_turns, max_tool_input_chars=max_query_chars, render_mode=render_mode
+        )
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
         self.top_k = top_k
         _check_retriever_spec(retriever, index, corpus)
-        self._retriever_spec = (retriever, None if index is None else str(index), None if corpus is None else str(corpus))
+        self._retriever_spec = (
+            retriever,
+            None if index is None else str(index),
+            None if corpus is None else str(corpus),
+        )
         self._search_tool: SearchTool | None = None
         if isinstance(retriever, Retriever):
             self._search_tool = SearchTool(retriever, top_k)
@@ -95,7 +101,9 @@ class SearchQAEnv(TextAgentEnv):
     def search_tool(self) -> SearchTool:
         """The search tool, resolving the retriever on first use."""
         if self._search_tool is None:
-            self._search_tool = SearchTool(resolve_search_retriever(*self._retriever_spec, self.benchmark_name), self.top_k)
+            self._search_tool = SearchTool(
+                resolve_search_retriever(*self._retriever_spec, self.benchmark_name), self.top_k
+            )
         return self._search_tool
 
     def instructions(self) -> str:
@@ -123,7 +131,9 @@ def _check_retriever_spec(retriever: object, index: object, corpus: object) -> N
     if isinstance(retriever, Retriever):
         return
     if not isinstance(retriever, str):
-        raise TypeError(f"retriever must be a backend name, a URL or a Retriever, got {type(retriever).__name__}")
+        raise TypeError(
+            f"retriever must be a backend name, a URL or a Retriever, got {type(retriever).__name__}"
+        )
     if retriever.startswith(("http://", "https://")):
         return
     from retrieval_index.store import backend_class
@@ -149,7 +159,9 @@ def resolve_search_retriever(
         index_dir = corpus_index_dir(Path(corpus)) if corpus else load_benchmark(benchmark).index_dir()
         return load_shared_index(index_dir)
     if corpus is not None and index is None:
-        raise ValueError(f"corpus= builds a BM25 index; for retriever={retriever!r} build an index and pass index=")
+        raise ValueError(
+            f"corpus= builds a BM25 index; for retriever={retriever!r} build an index and pass index="
+        )
     from retrieval_index.resolve import resolve_retriever
 
     return resolve_retriever(retriever, index=index)

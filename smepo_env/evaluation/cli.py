@@ -23,18 +23,31 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     from smepo_env.benchmarks import BENCHMARKS
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--policy", action="append", default=None,
-                        help=f"a scripted policy {list(SCRIPTED_POLICIES)} or a local model directory; repeat for several "
-                        "(default: oracle)")
-    parser.add_argument("--benchmark", default=next(iter(BENCHMARKS)),
-                        help=f"one of {sorted(BENCHMARKS)}, a comma-separated list, or 'all'")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=None,
+        help=f"a scripted policy {list(SCRIPTED_POLICIES)} or a local model directory; repeat for several "
+        "(default: oracle)",
+    )
+    parser.add_argument(
+        "--benchmark",
+        default=next(iter(BENCHMARKS)),
+        help=f"one of {sorted(BENCHMARKS)}, a comma-separated list, or 'all'",
+    )
     parser.add_argument("--split", default="test", help="train, dev or test")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
     parser.add_argument("--top_k", type=int, default=3, help="passages per search (search benchmarks)")
     parser.add_argument("--max_turns", type=int, default=None, help="turns per episode (default: the env's)")
-    parser.add_argument("--batch_size", type=int, default=8, help="episodes generated together (model policies)")
-    parser.add_argument("--max_new_tokens", type=int, default=160, help="tokens per model turn (model policies)")
+    parser.add_argument(
+        "--batch_size", type=int, default=8, help="episodes generated together (model policies)"
+    )
+    parser.add_argument(
+        "--max_new_tokens", type=int, default=160, help="tokens per model turn (model policies)"
+    )
     parser.add_argument("--output_dir", default="runs/eval", help="where results and trajectories go")
     return parser
 
@@ -68,7 +81,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     for policy in policies:
         if policy not in SCRIPTED_POLICIES and not Path(policy).is_dir():
             raise SystemExit(
-                f"error: unknown policy {policy!r}; expected one of {list(SCRIPTED_POLICIES)} or a local model directory"
+                f"error: unknown policy {policy!r}; expected one of {list(SCRIPTED_POLICIES)} "
+                "or a local model directory"
             )
     if args.limit is not None and args.limit < 1:
         raise SystemExit(f"error: --limit must be a positive integer, got {args.limit}")
@@ -89,8 +103,12 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 from smepo_env.rollout import evaluate_model_policy
 
                 records = evaluate_model_policy(
-                    policy_name, env_id, env_kwargs, [{"task_id": t.id} for t in tasks],
-                    batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                    policy_name,
+                    env_id,
+                    env_kwargs,
+                    [{"task_id": t.id} for t in tasks],
+                    batch_size=args.batch_size,
+                    max_new_tokens=args.max_new_tokens,
                 )
                 label = Path(policy_name).name or policy_name
             else:
@@ -102,8 +120,11 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             results[label]["all"]["seconds"] = round(time.perf_counter() - started, 2)
             records_by_policy[label] = records
         print(render_table(f"\n{name} / {args.split} ({len(tasks)} questions)", results))
-        paths = save_results(out_root / f"{name}-{args.split}", {"benchmark": name, "split": args.split, "results": results},
-                             records_by_policy)
+        paths = save_results(
+            out_root / f"{name}-{args.split}",
+            {"benchmark": name, "split": args.split, "results": results},
+            records_by_policy,
+        )
         print(f"wrote {', '.join(str(p) for p in paths)}")
         summary["benchmarks"][name] = results
     with (out_root / "summary.json").open("w") as handle:

@@ -17,7 +17,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     for record in records:
         groups[record["question_type"]].append(record)
     rows = {}
-    for name, members in sorted(groups.items()) + [("all", list(records))]:
+    for name, members in [*sorted(groups.items()), ("all", list(records))]:
         if not members:
             continue
         n = len(members)

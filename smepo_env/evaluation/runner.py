@@ -19,7 +19,9 @@ from smepo_env.tasks import Task
 ENV_ID_BY_DOMAIN = {"search": "smepo/SearchQA-v0", "math": "smepo/Math-v0", "code": "smepo/PythonExec-v0"}
 
 
-def episode_record(task: Task, transcript: str, reward: float, info: dict[str, Any], truncated: bool) -> dict[str, Any]:
+def episode_record(
+    task: Task, transcript: str, reward: float, info: dict[str, Any], truncated: bool
+) -> dict[str, Any]:
     """The record of one finished episode (the same shape for scripted and model policies)."""
     return {
         "task_id": task.id,

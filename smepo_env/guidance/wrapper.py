@@ -111,7 +111,9 @@ def _trace_source(spec: TraceSource | Mapping[str, str] | str | os.PathLike[str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _masked(trace: str, domain: str, question: str, answers: tuple[str, ...] | None) -> tuple[str, dict[str, int]]:
+def _masked(
+    trace: str, domain: str, question: str, answers: tuple[str, ...] | None
+) -> tuple[str, dict[str, int]]:
     from smepo_env.masking import mask_trace
 
     result = mask_trace(trace, domain=domain, question=question, answers=answers)
@@ -149,8 +151,13 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         trace_source: TraceSource | Mapping[str, str] | str | os.PathLike[str] | None = None,
     ) -> None:
         gym.utils.RecordConstructorArgs.__init__(
-            self, mode=mode, domain=domain, prefix_ratio=prefix_ratio, guidance_intro=guidance_intro,
-            guidance_tail=guidance_tail, mask_answers=mask_answers,
+            self,
+            mode=mode,
+            domain=domain,
+            prefix_ratio=prefix_ratio,
+            guidance_intro=guidance_intro,
+            guidance_tail=guidance_tail,
+            mask_answers=mask_answers,
         )
         gym.Wrapper.__init__(self, env)
         self.mode = _check_choice("expert_guidance", mode, GUIDANCE_MODES)
@@ -160,8 +167,10 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise ValueError(f"prefix_ratio must be a number in (0, 1], got {prefix_ratio!r}")
         self.prefix_ratio = float(ratio)
         self.guidance_intro = guidance_intro
-        self.guidance_tail = guidance_tail if guidance_tail is not None else (
-            DEFAULT_MASKED_TAIL if self.mode == "masked" else DEFAULT_TAIL
+        self.guidance_tail = (
+            guidance_tail
+            if guidance_tail is not None
+            else (DEFAULT_MASKED_TAIL if self.mode == "masked" else DEFAULT_TAIL)
         )
         self.mask_answers = mask_answers
         self._trace_for = _trace_source(trace_source)
@@ -185,8 +194,13 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             shown, hidden = _masked(trace, self.domain, task.question, answers)
         shown = cut_prefix(shown, self.prefix_ratio)
         self.guided_episodes += 1
-        record.update(applied=True, hidden=hidden, trace_chars=len(trace), shown_chars=len(shown),
-                      missing_traces=self.missing_traces)
+        record.update(
+            applied=True,
+            hidden=hidden,
+            trace_chars=len(trace),
+            shown_chars=len(shown),
+            missing_traces=self.missing_traces,
+        )
         parts = [part for part in (self.guidance_intro, shown, self.guidance_tail) if part]
         return "\n".join(parts), record
 
@@ -202,7 +216,9 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return observation, info
 
 
-def wrap_with_guidance(env: gym.Env, expert_guidance: str = "none", domain: str = "search", **kwargs: Any) -> gym.Env:
+def wrap_with_guidance(
+    env: gym.Env, expert_guidance: str = "none", domain: str = "search", **kwargs: Any
+) -> gym.Env:
     """Apply :class:`ExpertGuidanceWrapper` (the ``expert_guidance`` keyword of ``gym.make``)."""
     return ExpertGuidanceWrapper(env, expert_guidance, domain=domain, **kwargs)
 

@@ -21,8 +21,13 @@ def benchmark_records(name: str, split: str, limit: int | None) -> list[dict[str
 
     benchmark = load_benchmark(name)
     return [
-        {"trace": task.expert_trace, "domain": benchmark.domain, "question": task.question,
-         "answers": list(task.answers), "critical_spans": [dict(s) for s in task.critical_spans]}
+        {
+            "trace": task.expert_trace,
+            "domain": benchmark.domain,
+            "question": task.question,
+            "answers": list(task.answers),
+            "critical_spans": [dict(s) for s in task.critical_spans],
+        }
         for task in benchmark.tasks(split)[:limit]
         if task.expert_trace
     ]
@@ -39,8 +44,13 @@ def file_records(path: Path, domain: str, limit: int | None) -> list[dict[str, A
 
         tasks = load_tasks_jsonl(path)[:limit]
     return [
-        {"trace": t.expert_trace, "domain": domain, "question": t.question, "answers": list(t.answers),
-         "critical_spans": [dict(s) for s in t.critical_spans]}
+        {
+            "trace": t.expert_trace,
+            "domain": domain,
+            "question": t.question,
+            "answers": list(t.answers),
+            "critical_spans": [dict(s) for s in t.critical_spans],
+        }
         for t in tasks
         if t.expert_trace
     ]
@@ -51,11 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     from smepo_env.benchmarks import BENCHMARKS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--benchmark", default="all", help=f"one of {sorted(BENCHMARKS)}, a comma list, or 'all'")
+    parser.add_argument(
+        "--benchmark", default="all", help=f"one of {sorted(BENCHMARKS)}, a comma list, or 'all'"
+    )
     parser.add_argument("--split", default="test")
-    parser.add_argument("--traces", type=Path, default=None, help="a JSONL of tasks or a SMEPO parquet instead")
-    parser.add_argument("--domain", default="search", choices=["search", "math", "code"], help="domain of --traces")
-    parser.add_argument("--limit", type=int, default=None, help="audit only the first N traces of each source")
+    parser.add_argument(
+        "--traces", type=Path, default=None, help="a JSONL of tasks or a SMEPO parquet instead"
+    )
+    parser.add_argument(
+        "--domain", default="search", choices=["search", "math", "code"], help="domain of --traces"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="audit only the first N traces of each source"
+    )
     parser.add_argument("--output_dir", type=Path, default=Path("runs/audit"))
     args = parser.parse_args(argv)
     if args.traces is not None:

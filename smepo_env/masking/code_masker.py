@@ -12,7 +12,8 @@ Rules:
    pattern when the block is not Python (``function f(a) {``, ``fn f(a: i32) -> i32 {``,
    ``int f(int a) {``). Decorators, docstrings and bodies are hidden. Top-level calls that only
    run a function defined in the block on literal inputs (``print(repr(f(183)))``: calls,
-   names, attributes and literals, nothing computed) also stay: they are how the expert tested, not what it wrote.
+   names, attributes and literals, nothing computed) also stay: they are how the expert
+   tested, not what it wrote.
 3. **Inline code** (```` `...` ````) is hidden when it holds an expression or statement
    (```x + 1```, ```sorted(nums)[k]```, ```return x```, ```42```) and kept when it only names
    something (```nums```, ```heapq.heappush```, ```sorted()```, ```nums[i]```) or is not Python.
@@ -72,8 +73,22 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return lines
 
 
-_INVOCATION_NODES = (ast.Call, ast.Name, ast.Load, ast.Attribute, ast.Constant, ast.List, ast.Tuple,
-                     ast.Dict, ast.Set, ast.UnaryOp, ast.USub, ast.UAdd, ast.keyword, ast.Starred)
+_INVOCATION_NODES = (
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Attribute,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Set,
+    ast.UnaryOp,
+    ast.USub,
+    ast.UAdd,
+    ast.keyword,
+    ast.Starred,
+)
 
 
 def _is_invocation(node: ast.expr, defined: set[str]) -> bool:
@@ -83,7 +98,10 @@ def _is_invocation(node: ast.expr, defined: set[str]) -> bool:
     return (
         isinstance(node, ast.Call)
         and all(isinstance(child, _INVOCATION_NODES) for child in children)
-        and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined for c in children)
+        and any(
+            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined
+            for c in children
+        )
     )
 
 
