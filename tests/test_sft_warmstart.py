@@ -99,3 +99,19 @@ def test_script_help():
         timeout=120,
     )
     assert result.returncode == 0 and "--sft_num_examples" in result.stdout
+
+
+def test_guided_share_mixes_guided_and_plain_prompts(tiny_dir, tokenizer):
+    settings = _settings(
+        tiny_dir, expert_guidance="masked", guided_share=0.25, question_types=("single-hop",)
+    )
+    examples = build_warmstart_examples(settings, tokenizer)
+    prompts = [
+        tokenizer.decode([t for t, m in zip(e["input_ids"], e["assistant_masks"], strict=True) if not m])
+        for e in examples
+    ]
+    guided = [p for p in prompts if "example solution from an expert" in p]
+    assert len(examples) == 8 and len(guided) == 2
+    assert all("[ANSWER]" in p or "[" in p for p in guided)  # masked, not the full trace
+    plain_only = build_warmstart_examples(_settings(tiny_dir, guided_share=1.0), tokenizer)
+    assert not any("expert" in tokenizer.decode(e["input_ids"]) for e in plain_only)  # mode none: all plain

@@ -81,6 +81,13 @@ class AgentArguments:
             "help": "Start from a supervised warm start on expert traces (agents/sft_warmstart.py; cached)."
         },
     )
+    sft_guided_share: float = field(
+        default=0.5,
+        metadata={
+            "help": "Share of warm-start examples whose prompt carries the run's expert guidance "
+            "(the rest are plain), so the policy knows the guided prompt format RL trains on."
+        },
+    )
     sft_num_examples: int = field(default=96, metadata={"help": "Expert traces in the warm start."})
     sft_epochs: float = field(default=1.0, metadata={"help": "Warm-start epochs."})
     sft_learning_rate: float = field(default=5e-4, metadata={"help": "Warm-start learning rate."})
@@ -103,6 +110,9 @@ class AgentArguments:
         for name in ("num_train_tasks", "heldout_eval_steps", "sft_num_examples", "trainable_layers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)!r}")
+
+        if not 0.0 <= self.sft_guided_share <= 1.0:
+            raise ValueError(f"--sft_guided_share must be in [0, 1], got {self.sft_guided_share!r}")
 
     def check_env_id(self) -> None:
         """Raise a ValueError naming the valid ids when ``env_id`` is not registered."""

@@ -5,8 +5,13 @@ pilot), and multi-turn GRPO from a cold start learns nothing visible in the CPU 
 the default run first fine-tunes on expert episodes. Each example is laid out exactly as a
 policy rollout (see :func:`smepo_env.training.data.expert_example`): the loss falls on the
 expert's own turns only, never on the prompt or the ``<information>`` observations (TRL
-builds the labels from the ``assistant_masks`` column). Prompts are unguided, so the warm
-start is the same for every guidance mode compared afterwards.
+builds the labels from the ``assistant_masks`` column).
+
+A share of the examples (``guided_share``) shows the prompt with the run's guidance mode, the
+rest the plain prompt: a small model fine-tuned on plain prompts only does not know what to
+do with an expert trace in its prompt (in a measured run it answered without searching and
+scored 0 on every guided rollout), while evaluation needs the plain-prompt behaviour. With
+``expert_guidance="none"`` every example is plain.
 
 The result is saved once under ``<cache>/sft/<key>`` (atomically), the key hashing the model,
 the data selection and the hyperparameters; a second run with the same settings loads it.
@@ -44,6 +49,8 @@ class WarmstartSettings:
     learning_rate: float = 1e-4
     batch_size: int = 8
     trainable_layers: int = 0
+    expert_guidance: str = "none"
+    guided_share: float = 0.0
     seed: int = 0
 
     def cache_key(self) -> str:
@@ -64,17 +71,24 @@ def warmstart_dir(settings: WarmstartSettings) -> Path:
 
 def build_warmstart_examples(settings: WarmstartSettings, tokenizer: Any) -> list[dict[str, list[int]]]:
     """Tokenized expert episodes of the training split (prompt and observations masked out)."""
-    env = make_env(settings.env_id, settings.env_kwargs, "none")
+    plain = make_env(settings.env_id, settings.env_kwargs, "none")
+    guided = make_env(settings.env_id, settings.env_kwargs, settings.expert_guidance)
+    num_guided = (
+        round(settings.num_examples * settings.guided_share) if settings.expert_guidance != "none" else 0
+    )
     try:
         examples = []
-        for task in select_tasks(env, settings.question_types, seed=settings.seed):
+        for task in select_tasks(plain, settings.question_types, seed=settings.seed):
+            i, n = len(examples), settings.num_examples  # spread the guided examples evenly
+            env = guided if (i * num_guided) // n != ((i + 1) * num_guided) // n else plain
             example = expert_example(env, tokenizer, task)
             if example is not None:
                 examples.append(example)
             if len(examples) >= settings.num_examples:
                 break
     finally:
-        env.close()
+        plain.close()
+        guided.close()
     if not examples:
         raise ValueError(f"no expert traces found for {settings.env_id} with {dict(settings.env_kwargs)}")
     return examples
@@ -167,5 +181,7 @@ def warmstart_settings_from(agent_args: Any, model_location: str, seed: int) -> 
         learning_rate=agent_args.sft_learning_rate,
         batch_size=agent_args.sft_batch_size,
         trainable_layers=agent_args.trainable_layers,
+        expert_guidance=agent_args.expert_guidance,
+        guided_share=agent_args.sft_guided_share,
         seed=seed,
     )
