@@ -27,9 +27,10 @@ The expert-guidance wrapper changes only the prompt, through :meth:`TextAgentEnv
 from __future__ import annotations
 
 import abc
+import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -38,12 +39,24 @@ from gymnasium.error import ResetNeeded
 
 from smepo_env.envs.text_space import LLMText
 from smepo_env.protocol import parse_action, wrap_observation
-from smepo_env.tasks import Task
+from smepo_env.tasks import Task, coerce_tasks
 
 MAX_ACTION_CHARS = 200_000
 MAX_OBSERVATION_CHARS = 1_000_000
 
 RESET_OPTION_KEYS = ("task", "task_index", "task_id")
+
+
+def env_tasks(
+    benchmark: str, split: str, tasks: Sequence[Task | Mapping[str, Any]] | str | os.PathLike[str] | None
+) -> list[Task]:
+    """The tasks an environment plays: the user's own (a list or a JSONL path) when given,
+    else the split of a bundled benchmark (built on first use)."""
+    if tasks is not None:
+        return coerce_tasks(tasks)
+    from smepo_env.benchmarks import load_benchmark
+
+    return load_benchmark(benchmark).tasks(split)
 
 
 @dataclass

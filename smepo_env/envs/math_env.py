@@ -19,10 +19,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from smepo_env.envs.base import TextAgentEnv, ToolOutcome
+from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
 from smepo_env.envs.python_exec import make_sandbox, run_python_tool
 from smepo_env.math_scoring import DEFAULT_TIMEOUT_S, last_boxed_content, verify_math_answer
-from smepo_env.tasks import Task, coerce_tasks
+from smepo_env.tasks import Task
 
 MATH_INSTRUCTIONS = (
     "Solve the math problem below. Think step by step inside <think> and </think>. "
@@ -74,12 +74,7 @@ class MathEnv(TextAgentEnv):
             raise ValueError(f"answer_timeout_s must be positive, got {answer_timeout_s!r}")
         self.benchmark_name = benchmark
         self.split = split
-        if tasks is None:
-            from smepo_env.benchmarks import load_benchmark
-
-            task_list = load_benchmark(benchmark).tasks(split)
-        else:
-            task_list = coerce_tasks(tasks)
+        task_list = env_tasks(benchmark, split, tasks)
         if max_turns is None:
             max_turns = 6 if python_tool else 3
         super().__init__(

@@ -28,8 +28,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from smepo_env.envs.base import TextAgentEnv, ToolOutcome
-from smepo_env.tasks import Task, coerce_tasks
+from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
+from smepo_env.tasks import Task
 
 CODE_INSTRUCTIONS = (
     "Write a Python function for the task below. Think step by step inside <think> and </think>. "
@@ -189,12 +189,7 @@ class PythonExecEnv(TextAgentEnv):
             raise ValueError(f"test_timeout_s must be positive or None, got {test_timeout_s!r}")
         self.benchmark_name = benchmark
         self.split = split
-        if tasks is None:
-            from smepo_env.benchmarks import load_benchmark
-
-            task_list = load_benchmark(benchmark).tasks(split)
-        else:
-            task_list = coerce_tasks(tasks)
+        task_list = env_tasks(benchmark, split, tasks)
         super().__init__(
             task_list, max_turns=max_turns, max_tool_input_chars=max_tool_input_chars, render_mode=render_mode
         )

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_index.base import Retriever
-from smepo_env.envs.base import TextAgentEnv, ToolOutcome
+from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
 from smepo_env.qa_scoring import exact_match, f1_score
-from smepo_env.tasks import Task, coerce_tasks
+from smepo_env.tasks import Task
 from tools.search import SearchTool
 
 SEARCH_INSTRUCTIONS = (
@@ -67,12 +67,7 @@ class SearchQAEnv(TextAgentEnv):
     ) -> None:
         self.benchmark_name = benchmark
         self.split = split
-        if tasks is None:
-            from smepo_env.benchmarks import load_benchmark
-
-            task_list = load_benchmark(benchmark).tasks(split)
-        else:
-            task_list = coerce_tasks(tasks)
+        task_list = env_tasks(benchmark, split, tasks)
         super().__init__(
             task_list, max_turns=max_turns, max_tool_input_chars=max_query_chars, render_mode=render_mode
         )
