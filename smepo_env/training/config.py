@@ -57,7 +57,7 @@ class AgentArguments:
     num_train_tasks: int = field(
         default=0, metadata={"help": "Use at most this many training tasks (0: all)."}
     )
-    num_eval_tasks: int = field(default=48, metadata={"help": "Held-out tasks per evaluation."})
+    num_eval_tasks: int = field(default=32, metadata={"help": "Held-out tasks per evaluation."})
     max_turns: int = field(default=3, metadata={"help": "Model turns per episode before the env truncates."})
     max_turn_tokens: int = field(default=64, metadata={"help": "Most tokens one model turn may generate."})
     env_kwargs: str = field(
@@ -157,16 +157,16 @@ class AgentArguments:
 
 EMBEDDED_DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/smepo-grpo",
-    "max_steps": 10,
+    "max_steps": 8,
     "learning_rate": 2e-5,
-    "num_generations": 8,
-    "per_device_train_batch_size": 16,
+    "num_generations": 4,
+    "per_device_train_batch_size": 8,
     "max_completion_length": 320,
     "temperature": 1.0,
     "beta": 0.0,
     "logging_steps": 1,
     "save_strategy": "steps",
-    "save_steps": 5,
+    "save_steps": 4,
     "save_total_limit": 2,
     "report_to": "none",
     "gradient_checkpointing": False,
