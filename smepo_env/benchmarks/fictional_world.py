@@ -246,6 +246,12 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     by_pool: dict[str, list[Person]] = {}
     for person in people:
         by_pool.setdefault(person.pool, []).append(person)
+
+    def new_work(title: str, kind: tuple[str, str, str], pool: str) -> Work:
+        creator, featured = rng.sample(by_pool[pool], 2)
+        year, city = rng.randrange(1930, 2024), rng.choice(cities).name
+        return Work(title, *kind, creator.name, year, city, featured.name, pool)
+
     for _ in range(n_works):
         pool = _pool(rng)
         kind, verb, role = rng.choice(_WORK_KINDS)
@@ -256,36 +262,9 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
                 else f"{rng.choice(_WORK_ADJECTIVES)} {names.word(2)}"
             )
         )
-        creator, featured = rng.sample(by_pool[pool], 2)
-        works.append(
-            Work(
-                title,
-                kind,
-                verb,
-                role,
-                creator.name,
-                rng.randrange(1930, 2024),
-                rng.choice(cities).name,
-                featured.name,
-                pool,
-            )
-        )
+        works.append(new_work(title, (kind, verb, role), pool))
         if rng.random() < 0.35 and (twin_title := names.look_alike(title)):
-            kind2, verb2, role2 = rng.choice(_WORK_KINDS)
-            creator2, featured2 = rng.sample(by_pool[pool], 2)
-            works.append(
-                Work(
-                    twin_title,
-                    kind2,
-                    verb2,
-                    role2,
-                    creator2.name,
-                    rng.randrange(1930, 2024),
-                    rng.choice(cities).name,
-                    featured2.name,
-                    pool,
-                )
-            )
+            works.append(new_work(twin_title, rng.choice(_WORK_KINDS), pool))
     return World(countries, cities, organizations, people, works)
 
 
