@@ -61,6 +61,10 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
+SCRATCH_DIRS: tuple[str, ...] = ("/tmp", "/dev/shm")
+"""Directories the launcher replaces with a private tmpfs inside the sandbox."""
+
+
 @functools.cache
 def interpreter_layout() -> InterpreterLayout:
     """Compute (once per process) the interpreter layout of this machine."""
@@ -74,9 +78,10 @@ def interpreter_layout() -> InterpreterLayout:
     needed = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site_dirs}
     needed.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
     real_needed = {os.path.realpath(path) for path in needed if os.path.exists(path)}
-    exposed = _outermost(
-        {path for path in real_needed if any(path.startswith(home + "/") for home in hidden)}
-    )
+    # Paths the interpreter needs under a hidden home or under the scratch tmpfs mounted on
+    # /tmp and /dev/shm (a virtualenv in /tmp, say) are bound back inside the sandbox.
+    covered = (*hidden, *SCRATCH_DIRS)
+    exposed = _outermost({path for path in real_needed if any(path.startswith(top + "/") for top in covered)})
     return InterpreterLayout(sys.executable, site_dirs, hidden, exposed)
 
 

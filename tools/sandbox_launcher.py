@@ -148,6 +148,10 @@ def _enter_namespaces(options: dict[str, list[str]]) -> None:
     writable = [path for path in ("/tmp", "/dev/shm") if os.path.isdir(path)]
     for scratch in writable:
         _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={options['tmpfs_mb'][0]}m")
+        for path, fd in exposed:  # an interpreter living there (a virtualenv in /tmp) stays visible
+            if path.startswith(scratch + "/"):
+                os.makedirs(path, exist_ok=True)
+                _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
     mountpoint = options["mountpoint"][0]
     os.makedirs(mountpoint, exist_ok=True)
     _mount(f"/proc/self/fd/{work_fd}", mountpoint, None, MS_BIND)
