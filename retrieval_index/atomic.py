@@ -4,11 +4,13 @@ Files are written to a temporary sibling and moved into place with :func:`os.rep
 Directories are built in a temporary sibling; the finished one replaces the old one with two
 renames (old out of the way, new into place) and the old one is deleted afterwards. A build
 killed at any point before the renames leaves the previous directory untouched.
+:func:`file_lock` serializes builds of one cached artefact across processes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -66,3 +68,17 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.rename(temp_dir, target)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing), so that parallel processes
+    building the same cached artefact build it once: the others wait, then find it built."""
+    lock_path = Path(path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -12,20 +12,17 @@ Every benchmark module exposes ``GENERATOR_VERSION``, ``DOMAIN`` and
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import fcntl
 import functools
 import hashlib
 import importlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval_index.atomic import atomic_directory
+from retrieval_index.atomic import atomic_directory, file_lock
 from smepo_env.tasks import Task, load_tasks_jsonl
 
 BENCHMARKS: dict[str, str] = {
@@ -43,17 +40,6 @@ PIPELINE_VERSION = 1
 def cache_dir() -> Path:
     """The root of smepo-env's on-disk cache (``$SMEPO_CACHE_DIR`` or ``~/.cache/smepo_env``)."""
     return Path(os.environ.get("SMEPO_CACHE_DIR", Path.home() / ".cache" / "smepo_env"))
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def benchmark_module(name: str) -> Any:
@@ -129,7 +115,7 @@ def load_benchmark(name: str, size: float = 1.0, seed: int = 0) -> BundledBenchm
     version = f"v{module.GENERATOR_VERSION}.{PIPELINE_VERSION}"
     directory = cache_dir() / "benchmarks" / f"{name}-{version}-size{size:g}-seed{seed}"
     if not (directory / "manifest.json").is_file():
-        with _file_lock(directory.with_name(directory.name + ".lock")):
+        with file_lock(directory.with_name(directory.name + ".lock")):
             if not (directory / "manifest.json").is_file():
                 with atomic_directory(directory) as staging:
                     manifest = module.build(staging, size=size, seed=seed)
@@ -151,7 +137,7 @@ def corpus_index_dir(corpus: Path) -> Path:
     key = hashlib.sha1(f"{corpus}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     directory = cache_dir() / "corpus-indexes" / f"{corpus.stem}-{key}"
     if not (directory / "meta.json").is_file():
-        with _file_lock(directory.with_name(directory.name + ".lock")):
+        with file_lock(directory.with_name(directory.name + ".lock")):
             if not (directory / "meta.json").is_file():
                 build_index(read_corpus(corpus), directory, backend="bm25")
     return directory

@@ -52,13 +52,14 @@ def bundled_model_dir(alias: str = "smollm2-135m-instruct") -> Path:
     """
     if alias not in BUNDLED_MODELS:
         raise ValueError(f"unknown bundled model {alias!r}; expected one of {sorted(BUNDLED_MODELS)}")
-    from smepo_env.benchmarks import _file_lock, cache_dir
+    from retrieval_index.atomic import file_lock
+    from smepo_env.benchmarks import cache_dir
 
     target = cache_dir() / "models" / f"{alias}-v{CONVERSION_VERSION}"
     if (target / "config.json").is_file():
         return target
     gguf_dir, gguf_file = _gguf_location(alias)
-    with _file_lock(target.with_name(target.name + ".lock")):
+    with file_lock(target.with_name(target.name + ".lock")):
         if not (target / "config.json").is_file():
             with atomic_directory(target) as staging:
                 _convert_gguf(gguf_dir, gguf_file, staging)

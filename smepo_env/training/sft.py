@@ -111,9 +111,9 @@ def run_warmstart(
     if (target / "config.json").is_file():
         log(f"[sft] warm start cached: {target}")
         return target
-    from smepo_env.benchmarks import _file_lock
+    from retrieval_index.atomic import file_lock
 
-    with _file_lock(target.with_name(target.name + ".lock")):  # one trainer per cache entry
+    with file_lock(target.with_name(target.name + ".lock")):  # one trainer per cache entry
         if (target / "config.json").is_file():
             return target
         return _train_warmstart(settings, target, log)
