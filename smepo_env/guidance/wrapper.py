@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -81,17 +79,10 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
 def load_trace_file(path: str | os.PathLike[str]) -> dict[str, str]:
     """Read expert traces from a JSONL file (``id`` or ``question``, and ``expert_trace``) or a
     SMEPO parquet (``question``, ``teacher_ds``); returns a map from id and question to trace."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"trace file not found: {path}")
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+    from smepo_env.loaders import read_rows
 
-        rows = pq.read_table(path).to_pylist()
-    else:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     traces: dict[str, str] = {}
-    for row in rows:
+    for row in read_rows(path):
         trace = row.get("expert_trace", row.get("teacher_ds"))
         if not isinstance(trace, str) or not trace:
             continue
