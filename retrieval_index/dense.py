@@ -23,7 +23,7 @@ bundled MiniLM, 768 for e5-base-v2) and N passages (wiki-18: 21M):
     recovers most of it). Training PQ codebooks is slow on CPU.
 
 Any other string is passed to ``faiss.index_factory`` unchanged (e.g. ``"IVF65536_HNSW32,PQ64"``).
-``benchmarks/bench_retrieval_scale.py`` measures these at a given size and extrapolates to 21M.
+``bench/bench_retrieval_scale.py`` measures these at a given size and extrapolates to 21M.
 
 A whole corpus is encoded in memory here; :mod:`retrieval_index.dense_build` builds from a corpus
 file in bounded memory and resumes a killed build. In an index directory the vectors live in

@@ -39,6 +39,7 @@ from gymnasium.error import ResetNeeded
 
 from smepo_env.envs.text_space import LLMText
 from smepo_env.protocol import parse_action, wrap_observation
+from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task, coerce_tasks
 
 MAX_ACTION_CHARS = 200_000
@@ -119,8 +120,8 @@ class TextAgentEnv(gym.Env[str, str], abc.ABC):
         """Run ``tool`` (one of :attr:`tools`) on the tag body. Must not raise."""
 
     @abc.abstractmethod
-    def score_answer(self, task: Task, answer: str) -> tuple[float, dict[str, Any]]:
-        """The terminal reward for ``answer`` and metrics for ``info``."""
+    def score_answer(self, task: Task, answer: str) -> Verdict:
+        """Score the final ``answer`` (a scorer of :mod:`smepo_env.scoring`). Must not raise."""
 
     def render_question(self, task: Task) -> str:
         """The question part of the prompt."""
@@ -193,8 +194,9 @@ class TextAgentEnv(gym.Env[str, str], abc.ABC):
         self._messages.append({"role": "assistant", "content": action_text})
         reward, terminated, extra, latency = 0.0, False, {"action_kind": parsed.kind}, 0.0
         if parsed.kind == "answer":
-            reward, metrics = self.score_answer(self.current_task, parsed.content)
-            extra.update(metrics, answer=parsed.content)
+            verdict = self.score_answer(self.current_task, parsed.content)
+            reward = verdict.reward
+            extra.update(verdict.metrics, correct=verdict.correct, answer=parsed.content)
             terminated, observation = True, ""
         elif parsed.kind == "invalid":
             extra["format_error"] = parsed.error

@@ -4,7 +4,7 @@ The agent reasons (``<think>``) and submits ``<answer>…</answer>``; the answer
 value (``3/4``, ``0.75``, ``12 dollars``) or hold ``\\boxed{…}``, whose last occurrence is the
 final answer. An action with no call tag at all but a ``\\boxed{…}`` outside ``<think>`` is taken
 as its answer too (the usual output of math models). The reward is 1.0 when math-verify finds
-the answer equivalent to the ground truth (see :mod:`smepo_env.math_scoring`), else 0.0;
+the answer equivalent to the ground truth (see :mod:`smepo_env.scoring.math`), else 0.0;
 ``info`` has ``correct``, the extracted and ``parsed_answer`` text and ``verify_error``.
 
 With ``python_tool=True`` (tool-integrated reasoning) the agent may also run code with
@@ -21,7 +21,8 @@ from typing import Any
 
 from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
 from smepo_env.envs.python_exec import make_sandbox, run_python_tool
-from smepo_env.math_scoring import DEFAULT_TIMEOUT_S, last_boxed_content, verify_math_answer
+from smepo_env.scoring.math import DEFAULT_TIMEOUT_S, last_boxed_content, score_math
+from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
 
 MATH_INSTRUCTIONS = (
@@ -94,14 +95,8 @@ class MathEnv(TextAgentEnv):
     def call_tool(self, tool: str, content: str) -> ToolOutcome:
         return run_python_tool(self.sandbox, content)
 
-    def score_answer(self, task: Task, answer: str) -> tuple[float, dict[str, Any]]:
-        verdict = verify_math_answer(answer, task.answers, timeout_s=self.answer_timeout_s)
-        return float(verdict.correct), {
-            "correct": verdict.correct,
-            "extracted_answer": verdict.extracted,
-            "parsed_answer": verdict.parsed,
-            "verify_error": verdict.error,
-        }
+    def score_answer(self, task: Task, answer: str) -> Verdict:
+        return score_math(answer, task.answers, timeout_s=self.answer_timeout_s)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
         """As :meth:`TextAgentEnv.step`, plus: a tagless action with a ``\\boxed{}`` answers."""

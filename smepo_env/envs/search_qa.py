@@ -17,7 +17,8 @@ from typing import Any
 
 from retrieval_index.base import Retriever
 from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
-from smepo_env.qa_scoring import exact_match, f1_score
+from smepo_env.scoring.qa import score_qa
+from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
 from tools.search import SearchTool
 
@@ -111,9 +112,8 @@ class SearchQAEnv(TextAgentEnv):
             info["tool_error"] = result.error
         return ToolOutcome(result.text, info)
 
-    def score_answer(self, task: Task, answer: str) -> tuple[float, dict[str, Any]]:
-        em = exact_match(answer, task.answers)
-        return em, {"exact_match": em, "f1": f1_score(answer, task.answers), "correct": bool(em)}
+    def score_answer(self, task: Task, answer: str) -> Verdict:
+        return score_qa(answer, task.answers)
 
     def _info(self, tool_latency_s: float) -> dict[str, Any]:
         info = super()._info(tool_latency_s)

@@ -1,10 +1,10 @@
 """Answer normalization, the answer sweep that finds every readable occurrence of an answer, and the
 leak check that proves none is left.
 
-Normalization is Search-R1's exact-match rule, extended to Unicode: lower-case, delete punctuation
-and symbols (ASCII ``string.punctuation`` and every Unicode character of category ``P*`` or
-``S*``), drop the articles ``a``/``an``/``the``, squeeze whitespace. ``"The  U.S.A.!"`` becomes
-``"usa"``.
+Normalization is the reward's own (:func:`smepo_env.scoring.normalize.normalize_answer`):
+Search-R1's exact-match rule extended to Unicode (NFKC, any decimal digit, ``P*``/``S*``
+characters deleted, articles dropped). ``"The  U.S.A.!"`` becomes ``"usa"``, ``"１９６９"`` is
+``"1969"``.
 
 An answer *leaks* from a text when its normalized form occurs in the normalized text on word
 boundaries (:func:`contains_answer`). This is the definition the audit uses.
@@ -29,67 +29,51 @@ ignored.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
-ARTICLES: frozenset[str] = frozenset({"a", "an", "the"})
+from smepo_env.scoring.normalize import (
+    ARTICLES,
+    DELETE_PUNCTUATION,
+    SPACE_PUNCTUATION,
+    fold,
+    normalize_answer,
+)
+
 MIN_DERIVED_LENGTH = 5
 """Shortest alphabetic answer that is also hidden at the start of a longer word."""
 
 _WORD = re.compile(r"\S+")
 
-
-class _PunctuationTable(dict):
-    """A ``str.translate`` table that maps punctuation and symbols to ``replacement``, built lazily."""
-
-    def __init__(self, replacement: int | None) -> None:
-        super().__init__()
-        self._replacement = replacement
-
-    def __missing__(self, codepoint: int) -> int | None:
-        is_punct = unicodedata.category(chr(codepoint))[0] in "PS"
-        value = self._replacement if is_punct else codepoint
-        self[codepoint] = value
-        return value
-
-
-_DELETE_PUNCT = _PunctuationTable(None)
-_SPACE_PUNCT = _PunctuationTable(ord(" "))
-
-
-def normalize_answer(text: str) -> str:
-    """Normalize a text the way exact-match answer checking does (see the module docstring)."""
-    words = text.translate(_DELETE_PUNCT).lower().split()
-    return " ".join(word for word in words if word not in ARTICLES)
+__all__ = ["contains_answer", "find_answer_occurrences", "normalize_answer"]
 
 
 def _normalized_words(text: str, *, punctuation_as_space: bool) -> list[tuple[str, int, int]]:
     """The normalized words of ``text``, each with the offsets of its first and last kept character."""
     words: list[tuple[str, int, int]] = []
     if punctuation_as_space:
-        for match in _WORD.finditer(text.translate(_SPACE_PUNCT)):
+        for match in _WORD.finditer(text.translate(SPACE_PUNCTUATION)):
             word = match.group().lower()
             if word not in ARTICLES:
                 words.append((word, match.start(), match.end()))
         return words
     for match in _WORD.finditer(text):
         raw = match.group()
-        word = raw.translate(_DELETE_PUNCT).lower()
+        word = fold(raw)
         if not word or word in ARTICLES:
             continue
         lead = 0
-        while _DELETE_PUNCT[ord(raw[lead])] is None:
+        while DELETE_PUNCTUATION[ord(raw[lead])] is None:
             lead += 1
         trail = len(raw)
-        while _DELETE_PUNCT[ord(raw[trail - 1])] is None:
+        while DELETE_PUNCTUATION[ord(raw[trail - 1])] is None:
             trail -= 1
         words.append((word, match.start() + lead, match.start() + trail))
     return words
 
 
 def _answer_tokens(answer: str, *, punctuation_as_space: bool) -> list[str]:
-    table = _SPACE_PUNCT if punctuation_as_space else _DELETE_PUNCT
-    return [word for word in answer.translate(table).lower().split() if word not in ARTICLES]
+    folded = answer.translate(SPACE_PUNCTUATION).lower() if punctuation_as_space else fold(answer)
+    return [word for word in folded.split() if word not in ARTICLES]
 
 
 def _match_runs(
@@ -131,7 +115,7 @@ def find_answer_occurrences(
         ``(start, end)`` offsets in ``text``, sorted and distinct (they may overlap).
     """
     region = text[start:end]
-    flat = region.translate(_DELETE_PUNCT).lower()
+    flat = fold(region)
     found: list[tuple[int, int]] = []
     modes = [False]
     if split_on_punctuation and any(ch.isalpha() for answer in answers for ch in answer):
