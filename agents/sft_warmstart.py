@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from trl import TrlParser
 
-    from smepo_env.models import ModelNotFoundError
+    from smepo_env.errors import ModelNotFoundError
     from smepo_env.training.config import CONFIG_EPILOG, AgentArguments
 
     parser = TrlParser((AgentArguments, WarmstartRunArguments), prog="sft_warmstart.py", epilog=CONFIG_EPILOG)

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run :func:`smepo_env.training.grpo.train_agent`."""
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
-    from smepo_env.models import ModelNotFoundError
+    from smepo_env.errors import ModelNotFoundError
     from smepo_env.training.config import parse_arguments
 
     try:

@@ -176,9 +176,7 @@ def _search(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, with a message)."""
-    from retrieval_index.encoder import EncoderNotFoundError
-    from retrieval_index.http_client import RemoteRetrievalError
-    from retrieval_index.java_runtime import LuceneUnavailableError
+    from smepo_env.errors import EncoderNotFoundError, LuceneUnavailableError, RemoteRetrievalError
 
     args = _parser().parse_args(argv)
     handlers = {"build": _build, "serve": _serve, "search": _search}

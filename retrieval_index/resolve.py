@@ -15,13 +15,13 @@ Specs, as an environment receives them (``gym.make(..., retriever=..., index=...
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import Any
 
 from retrieval_index.base import Retriever
 from retrieval_index.http_client import RemoteRetriever
 from retrieval_index.store import BACKENDS, backend_class, load_shared_index, read_meta
+from smepo_env.errors import closest_hint
 
 URL_SPEC = "http://host:port"
 
@@ -61,8 +61,7 @@ def resolve_retriever(
         return RemoteRetriever(name, **options)
     backend = name.lower()
     if backend not in BACKENDS:
-        close = difflib.get_close_matches(backend, valid_specs(), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = closest_hint(backend, valid_specs())
         raise ValueError(
             f"unknown retriever {spec!r}; expected one of {valid_specs()} or a Retriever instance.{hint}"
         )

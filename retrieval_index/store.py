@@ -23,6 +23,7 @@ from retrieval_index.atomic import atomic_directory
 from retrieval_index.base import Passage, Retriever
 from retrieval_index.corpus import write_corpus
 from retrieval_index.passage_table import PassageTable
+from smepo_env.errors import IndexNotFoundError, check_choice
 
 FORMAT_NAME = "smepo-retrieval-index"
 FORMAT_VERSION = 1
@@ -40,28 +41,13 @@ BACKENDS: dict[str, str] = {
 ``save(directory)`` and ``load(directory, passages)``. Other modules add entries here."""
 
 
-class IndexNotFoundError(FileNotFoundError):
-    """A path is not a complete index directory."""
-
-
-def _suggest(name: str, choices: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def backend_class(backend: str) -> type[Retriever]:
     """Resolve a backend name to its retriever class.
 
     Raises:
         ValueError: unknown backend; the message lists the valid ones.
     """
-    if backend not in BACKENDS:
-        raise ValueError(
-            f"unknown retrieval backend {backend!r}; expected one of {sorted(BACKENDS)}."
-            + _suggest(backend, BACKENDS)
-        )
+    check_choice("retrieval backend", backend, sorted(BACKENDS))
     module_name, _, class_name = BACKENDS[backend].partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 

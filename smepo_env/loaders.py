@@ -31,7 +31,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from smepo_env.tasks import Task, TaskFormatError
+from smepo_env.errors import TaskFormatError
+from smepo_env.tasks import Task
 
 _CALCULATOR_NOTE = re.compile(r"<<[^<>]*>>")
 _TEST_CALL = re.compile(

@@ -17,10 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_index.atomic import atomic_file
-
-
-class TaskFormatError(ValueError):
-    """A task record is missing a field or has one of the wrong type."""
+from smepo_env.errors import TaskFormatError
 
 
 @dataclass(frozen=True)

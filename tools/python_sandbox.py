@@ -57,12 +57,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tools.sandbox_config import (
-    ISOLATION_LEVELS,
-    ExecutionResult,
-    SandboxConfig,
-    SandboxUnavailableError,
-)
+from smepo_env.errors import SandboxUnavailableError
+from tools.sandbox_config import ISOLATION_LEVELS, ExecutionResult, SandboxConfig
 from tools.sandbox_host import (
     UidSlots,
     fork_server,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Literal
+
+from smepo_env.errors import check_choice
 
 IsolationLevel = Literal["namespace", "user", "none"]
 ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("namespace", "user", "none")
@@ -14,10 +15,6 @@ ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("namespace", "user", "none")
 ErrorKind = Literal[
     "", "exit", "signal", "timeout", "memory", "cpu_time", "file_size", "output_limit", "sandbox"
 ]
-
-
-class SandboxUnavailableError(RuntimeError):
-    """An explicitly requested isolation level cannot be set up on this machine."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +70,7 @@ class SandboxConfig:
         if not 0 < self.uid_base < 2**31 - self.uid_slots:
             raise ValueError(f"uid_base must be a uid in 1 .. 2**31 - uid_slots, got {self.uid_base!r}")
         choices = ("auto", *ISOLATION_LEVELS)
-        if self.isolation not in choices:
-            close = difflib.get_close_matches(str(self.isolation), choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"isolation must be one of {choices}, got {self.isolation!r}{hint}")
+        check_choice("isolation", self.isolation, choices)
 
     @property
     def cpu_limit_s(self) -> int:

@@ -12,7 +12,6 @@ Every benchmark module exposes ``GENERATOR_VERSION``, ``DOMAIN`` and
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import importlib
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_index.atomic import atomic_directory, file_lock
+from smepo_env.errors import check_choice
 from smepo_env.tasks import Task, load_tasks_jsonl
 
 BENCHMARKS: dict[str, str] = {
@@ -48,10 +48,7 @@ def benchmark_module(name: str) -> Any:
     Raises:
         ValueError: unknown name; the message lists the valid ones and the closest match.
     """
-    if name not in BENCHMARKS:
-        close = difflib.get_close_matches(str(name), list(BENCHMARKS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown benchmark {name!r}; expected one of {sorted(BENCHMARKS)}.{hint}")
+    check_choice("benchmark", name, sorted(BENCHMARKS))
     return importlib.import_module(BENCHMARKS[name])
 
 

@@ -24,7 +24,6 @@ runs on the whole trace before the cut, so the data flow is followed end to end.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -33,10 +32,10 @@ from typing import Any
 
 import gymnasium as gym
 
+from smepo_env.errors import check_choice
 from smepo_env.tasks import Task
+from smepo_env.vocabulary import DOMAINS, GUIDANCE_MODES
 
-GUIDANCE_MODES: tuple[str, ...] = ("none", "full", "prefix", "masked")
-DOMAINS: tuple[str, ...] = ("search", "math", "code")
 DEFAULT_INTRO = "Here is an example solution from an expert:"
 DEFAULT_TAIL = "Now solve the question yourself. Follow the expert's approach, but check every step."
 DEFAULT_MASKED_TAIL = (
@@ -66,14 +65,6 @@ def cut_prefix(trace: str, ratio: float) -> str:
     if boundary <= 0:
         boundary = head.rfind(" ")
     return head[:boundary].rstrip() if boundary > 0 else head.rstrip()
-
-
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}.{hint}")
-    return str(value)
 
 
 def load_trace_file(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -151,8 +142,8 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             mask_answers=mask_answers,
         )
         gym.Wrapper.__init__(self, env)
-        self.mode = _check_choice("expert_guidance", mode, GUIDANCE_MODES)
-        self.domain = _check_choice("domain", domain, DOMAINS)
+        self.mode = check_choice("expert_guidance", mode, GUIDANCE_MODES)
+        self.domain = check_choice("domain", domain, DOMAINS)
         ratio = DEFAULT_PREFIX_RATIO[self.mode] if prefix_ratio is None else prefix_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
             raise ValueError(f"prefix_ratio must be a number in (0, 1], got {prefix_ratio!r}")

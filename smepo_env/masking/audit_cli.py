@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smepo_env.masking.audit import audit_traces
+from smepo_env.vocabulary import DOMAINS
 
 
 def benchmark_records(name: str, split: str, limit: int | None) -> list[dict[str, Any]]:
@@ -68,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--traces", type=Path, default=None, help="a JSONL of tasks or a SMEPO parquet instead"
     )
-    parser.add_argument(
-        "--domain", default="search", choices=["search", "math", "code"], help="domain of --traces"
-    )
+    parser.add_argument("--domain", default="search", choices=list(DOMAINS), help="domain of --traces")
     parser.add_argument(
         "--limit", type=int, default=None, help="audit only the first N traces of each source"
     )

@@ -18,10 +18,10 @@ without tags is read as one stretch of prose, an unclosed tag runs to the end.
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections.abc import Sequence
 from dataclasses import replace
 
+from smepo_env.errors import check_choice
 from smepo_env.masking.code_masker import code_drafts
 from smepo_env.masking.math_masker import math_drafts
 from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
@@ -29,19 +29,10 @@ from smepo_env.masking.regex_baseline import regex_baseline_mask
 from smepo_env.masking.search_masker import MAX_ANSWER_WORDS, search_drafts
 from smepo_env.masking.segments import markup_regions, split_segments
 from smepo_env.masking.spans import MaskResult, SpanDraft, assemble, resolve_overlaps, visible_gaps
+from smepo_env.vocabulary import DOMAINS
 
-DOMAINS: tuple[str, ...] = ("search", "math", "code")
 METHODS: tuple[str, ...] = ("engine", "regex")
 _SWEEP_ROUNDS = 3
-
-
-def _choice(name: str, value: object, valid: tuple[str, ...]) -> str:
-    if isinstance(value, str) and value in valid:
-        return value
-    options = ", ".join(repr(v) for v in valid)
-    close = difflib.get_close_matches(str(value), valid, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown {name} {value!r}: expected one of {options}{hint}")
 
 
 def _answer_list(answers: object, index: int) -> tuple[str, ...]:
@@ -137,8 +128,8 @@ def mask_traces(
         ValueError: for an unknown domain or method, or when the lists differ in length.
         TypeError: for a trace or question that is not a string, or malformed answers.
     """
-    domain = _choice("domain", domain, DOMAINS)
-    method = _choice("method", method, METHODS)
+    domain = check_choice("domain", domain, DOMAINS)
+    method = check_choice("method", method, METHODS)
     if isinstance(traces, str):
         raise TypeError("traces must be a sequence of strings; use mask_trace for a single trace")
     traces = list(traces)

@@ -9,8 +9,9 @@
   tests and smoke runs.
 """
 
+from smepo_env.errors import ModelNotFoundError
 from smepo_env.models.bundled import BUNDLED_MODELS, bundled_model_dir
-from smepo_env.models.resolve import DEFAULT_MODEL, ModelNotFoundError, resolve_model
+from smepo_env.models.resolve import DEFAULT_MODEL, resolve_model
 from smepo_env.models.tiny import build_tiny_model
 
 __all__ = [

@@ -6,16 +6,13 @@ import os
 import re
 from pathlib import Path
 
+from smepo_env.errors import ModelNotFoundError
 from smepo_env.models.bundled import BUNDLED_MODELS, bundled_model_dir
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 """The model the embedded default trains (bundled, offline)."""
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """A model value is neither a bundled alias, an existing directory, nor a hub id."""
 
 
 def resolve_model(spec: str | os.PathLike[str]) -> str:

@@ -12,15 +12,14 @@ warm start. ``--config file.yaml`` sets any of them (command-line values win).
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from smepo_env.errors import check_choice
 from smepo_env.models import DEFAULT_MODEL, resolve_model
-
-GUIDANCE_MODES = ("none", "full", "prefix", "masked")
+from smepo_env.vocabulary import GUIDANCE_MODES
 
 
 @dataclass
@@ -97,13 +96,7 @@ class AgentArguments:
     )
 
     def __post_init__(self) -> None:
-        if self.expert_guidance not in GUIDANCE_MODES:
-            close = difflib.get_close_matches(str(self.expert_guidance), GUIDANCE_MODES, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"--expert_guidance must be one of {list(GUIDANCE_MODES)}, "
-                f"got {self.expert_guidance!r}.{hint}"
-            )
+        check_choice("--expert_guidance", self.expert_guidance, GUIDANCE_MODES)
         for name in ("num_eval_tasks", "max_turns", "max_turn_tokens", "eval_batch_size", "sft_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)!r}")
@@ -118,10 +111,7 @@ class AgentArguments:
         """Raise a ValueError naming the valid ids when ``env_id`` is not registered."""
         from smepo_env import ENV_IDS
 
-        if self.env_id not in ENV_IDS:
-            close = difflib.get_close_matches(self.env_id, ENV_IDS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"--env_id must be one of {list(ENV_IDS)}, got {self.env_id!r}.{hint}")
+        check_choice("--env_id", self.env_id, ENV_IDS)
 
     def extra_env_kwargs(self) -> dict[str, Any]:
         """``--env_kwargs`` parsed (a dict)."""

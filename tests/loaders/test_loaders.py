@@ -17,6 +17,7 @@ import pytest
 from smepo_env import loaders
 from smepo_env.envs.math_env import MathEnv
 from smepo_env.envs.python_exec import PythonExecEnv
+from smepo_env.errors import TaskFormatError
 from smepo_env.loaders import (
     load_gsm8k,
     load_humaneval,
@@ -25,7 +26,6 @@ from smepo_env.loaders import (
     load_smepo_parquet,
     read_rows,
 )
-from smepo_env.tasks import TaskFormatError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SANDBOX = {"timeout_s": 2.0}

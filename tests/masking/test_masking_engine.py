@@ -15,7 +15,10 @@ from smepo_env.masking.engine import readable_stretches
 
 
 def test_unknown_domain_names_the_valid_ones_and_the_closest():
-    with pytest.raises(ValueError, match=r"'serch'.*'search', 'math', 'code'.*did you mean 'search'"):
+    with pytest.raises(
+        ValueError,
+        match=r"domain must be one of \['search', 'math', 'code'\], got 'serch'\. Did you mean 'search'\?",
+    ):
         mask_trace("x", domain="serch")
     with pytest.raises(ValueError, match="'regexp'"):
         mask_trace("x", domain="math", method="regexp")

@@ -6,7 +6,8 @@ import importlib.util
 
 import pytest
 
-from smepo_env.models import ModelNotFoundError, build_tiny_model, resolve_model
+from smepo_env.errors import ModelNotFoundError
+from smepo_env.models import build_tiny_model, resolve_model
 
 PROTOCOL_TEXT = (
     "<think>plan</think>\n<search>Zond Shemath born</search>\n\n<information>Doc 1(Title: X) y</information>"

@@ -8,8 +8,9 @@ import pytest
 
 from retrieval_index.base import Passage, check_k
 from retrieval_index.bm25 import BM25sRetriever, RankBM25Retriever
-from retrieval_index.corpus import CorpusFormatError, read_corpus, write_corpus
-from retrieval_index.store import IndexNotFoundError, build_index, load_index, load_shared_index, read_meta
+from retrieval_index.corpus import read_corpus, write_corpus
+from retrieval_index.store import build_index, load_index, load_shared_index, read_meta
+from smepo_env.errors import CorpusFormatError, IndexNotFoundError
 
 CITIES = ["Veldra", "Dorvik", "Kessen", "Lisset", "Marrow", "Ostra", "Pellin", "Quarry"]
 

@@ -10,15 +10,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever
 
-from retrieval_index.http_client import (
-    RemoteRetriever,
-    RetrievalRequestError,
-    RetrievalUnavailableError,
-    retrieve_endpoint,
-)
+from retrieval_index.http_client import RemoteRetriever, retrieve_endpoint
 from retrieval_index.server import BackgroundServer, start_in_thread
+from smepo_env.errors import RetrievalRequestError, RetrievalUnavailableError
+from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever
 from tools.search import SearchTool
 
 

@@ -7,14 +7,15 @@ import pickle
 
 import numpy as np
 import pytest
-from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, top_ids, write_jsonl
 
 from retrieval_index import dense_build
 from retrieval_index.dense import DenseConfig, DenseRetriever, default_nlist, factory_string
 from retrieval_index.dense_build import build_dense_index, default_work_dir
-from retrieval_index.encoder import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, EncoderNotFoundError, SentenceEncoder
+from retrieval_index.encoder import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, SentenceEncoder
 from retrieval_index.encoder import default_prefixes as prefixes_for
 from retrieval_index.store import build_index, load_index, load_shared_index, read_meta
+from smepo_env.errors import EncoderNotFoundError
+from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, top_ids, write_jsonl
 
 QUESTIONS = [query for query, _ in QUERIES]
 GOLD = [gold for _, gold in QUERIES]

@@ -13,12 +13,13 @@ import re
 import subprocess
 
 import pytest
-from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, top_ids, write_jsonl
 
 from retrieval_index.java_runtime import JVM_OPTIONS, anserini_jar, java_executable, lucene_searcher_class
-from retrieval_index.lucene import LuceneIndexError, LuceneRetriever, build_lucene_index, run_indexer
+from retrieval_index.lucene import LuceneRetriever, build_lucene_index, run_indexer
 from retrieval_index.resolve import resolve_retriever
 from retrieval_index.store import build_index, read_meta
+from smepo_env.errors import LuceneIndexError
+from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, top_ids, write_jsonl
 
 QUESTIONS = [query for query, _ in QUERIES]
 GOLD = [gold for _, gold in QUERIES]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever, top_ids
 
 from retrieval_index.bm25 import RankBM25Retriever
 from retrieval_index.http_client import RemoteRetriever
 from retrieval_index.resolve import resolve_retriever, valid_specs
-from retrieval_index.store import IndexNotFoundError, build_index
+from retrieval_index.store import build_index
+from smepo_env.errors import IndexNotFoundError
+from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever, top_ids
 
 
 @pytest.fixture(scope="module")

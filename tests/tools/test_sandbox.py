@@ -22,11 +22,11 @@ import uuid
 
 import pytest
 
+from smepo_env.errors import SandboxUnavailableError
 from tools.python_sandbox import (
     ExecutionResult,
     PythonSandbox,
     SandboxConfig,
-    SandboxUnavailableError,
     available_isolation_levels,
     format_result,
 )
@@ -138,7 +138,9 @@ def with_short_timeout(sandbox: PythonSandbox, seconds: float = 1.5) -> PythonSa
 
 
 def test_config_rejects_bad_values_with_a_hint():
-    with pytest.raises(ValueError, match="did you mean 'namespace'"):
+    with pytest.raises(
+        ValueError, match="isolation must be one of .*got 'namespaces'. Did you mean 'namespace'"
+    ):
         SandboxConfig(isolation="namespaces")
     with pytest.raises(ValueError, match="timeout_s"):
         SandboxConfig(timeout_s=0)

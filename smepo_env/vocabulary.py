@@ -1,0 +1,14 @@
+"""The words several layers share, declared once: task domains and expert-guidance modes.
+
+The masking engine, the guidance wrapper, the benchmarks, the trainer's config and the CLIs all
+check values against these tuples (with :func:`smepo_env.errors.check_choice`). The protocol's
+own vocabulary (call tags, stop strings, the passage format) lives in :mod:`smepo_env.protocol`.
+"""
+
+from __future__ import annotations
+
+DOMAINS: tuple[str, ...] = ("search", "math", "code")
+"""Task domains: each env, benchmark and masker belongs to one."""
+
+GUIDANCE_MODES: tuple[str, ...] = ("none", "full", "prefix", "masked")
+"""How the expert trace is shown: not at all, whole, its first part, or with critical spans hidden."""
