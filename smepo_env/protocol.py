@@ -27,8 +27,11 @@ Parsing rules (every action text is legal input; each case has one defined outco
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from smepo_env.errors import check_choice
 
 ActionKind = Literal["search", "python", "answer", "invalid"]
 
@@ -37,6 +40,33 @@ CALL_TAGS: tuple[str, ...] = ("search", "python", "answer")
 
 OBSERVATION_TAGS: dict[str, str] = {"search": "information", "python": "output"}
 """The tag each tool's result comes back in."""
+
+PASSAGE_FORMATS: tuple[str, ...] = ("smepo", "search-r1")
+"""How retrieved passages are written inside ``<information>``, one ``Doc i(Title: …) text`` line
+each: ``"smepo"`` (the default) shows the bare title; ``"search-r1"`` renders exactly as
+Search-R1's ``_passages2string`` does, the corpus title line as it is (quotes kept,
+``Doc 1(Title: "X") text``), so a checkpoint trained with Search-R1 sees what it was trained on."""
+
+
+def render_passages(passages: Sequence[tuple[str, str]], passage_format: str = "smepo") -> str:
+    """The ``<information>`` body for ``(title, text)`` passages, best first.
+
+    Args:
+        passages: each passage's title (without the corpus quotes) and text.
+        passage_format: one of :data:`PASSAGE_FORMATS`.
+
+    Raises:
+        ChoiceError: an unknown ``passage_format`` (a ``ValueError`` naming the valid ones).
+    """
+    check_choice("passage_format", passage_format, PASSAGE_FORMATS)
+    if passage_format == "search-r1":  # its title line keeps the quotes; its body is stripped once
+        return "".join(
+            f'Doc {i}(Title: "{title}") {text}\n' for i, (title, text) in enumerate(passages, 1)
+        ).strip()
+    if not passages:
+        return "No results found."
+    return "\n".join(f"Doc {i}(Title: {title}) {text}" for i, (title, text) in enumerate(passages, 1))
+
 
 _THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 _OPEN_TAG = re.compile(r"<(search|python|answer)>")

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 
 from retrieval_index.base import Retriever, SearchHit, check_k
+from smepo_env.errors import check_choice
+from smepo_env.protocol import PASSAGE_FORMATS, render_passages
 
 
 @dataclass
@@ -31,13 +33,9 @@ class SearchResult:
     error: str = ""
 
 
-def format_hits(hits: list[SearchHit]) -> str:
-    """Render hits as Search-R1 does: one ``Doc i(Title: t) text`` line per hit."""
-    if not hits:
-        return "No results found."
-    return "\n".join(
-        f"Doc {i}(Title: {hit.passage.title}) {hit.passage.text}" for i, hit in enumerate(hits, 1)
-    )
+def format_hits(hits: list[SearchHit], passage_format: str = "smepo") -> str:
+    """Render hits as one ``Doc i(Title: t) text`` line each (see :data:`PASSAGE_FORMATS`)."""
+    return render_passages([(hit.passage.title, hit.passage.text) for hit in hits], passage_format)
 
 
 class SearchTool:
@@ -46,11 +44,13 @@ class SearchTool:
     Args:
         retriever: the backend.
         top_k: passages returned per search.
+        passage_format: how passages are written, one of :data:`PASSAGE_FORMATS`.
     """
 
-    def __init__(self, retriever: Retriever, top_k: int = 3) -> None:
+    def __init__(self, retriever: Retriever, top_k: int = 3, passage_format: str = "smepo") -> None:
         self.retriever = retriever
         self.top_k = check_k(top_k)
+        self.passage_format = check_choice("passage_format", passage_format, PASSAGE_FORMATS)
 
     def __call__(self, query: str) -> SearchResult:
         """Search for ``query``; failures come back as a result with ``error`` set."""
@@ -65,4 +65,6 @@ class SearchTool:
                 latency_s=latency,
                 error=message[:500],
             )
-        return SearchResult(text=format_hits(hits), hits=hits, latency_s=time.perf_counter() - started)
+        return SearchResult(
+            text=format_hits(hits, self.passage_format), hits=hits, latency_s=time.perf_counter() - started
+        )

@@ -17,9 +17,12 @@ from typing import Any
 
 from retrieval_index.base import Retriever
 from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
+from smepo_env.errors import check_choice
+from smepo_env.protocol import PASSAGE_FORMATS
 from smepo_env.scoring.qa import score_qa
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
+from smepo_env.vocabulary import DEFAULT_BENCHMARKS
 from tools.search import SearchTool
 
 SEARCH_INSTRUCTIONS = (
@@ -30,7 +33,7 @@ SEARCH_INSTRUCTIONS = (
     "inside <answer> and </answer>, for example <answer> Paris </answer>."
 )
 
-DEFAULT_BENCHMARK = "fictional-world"
+DEFAULT_BENCHMARK = DEFAULT_BENCHMARKS["search"]
 
 
 class SearchQAEnv(TextAgentEnv):
@@ -46,6 +49,8 @@ class SearchQAEnv(TextAgentEnv):
         index: an index directory built by ``python -m retrieval_index build``.
         corpus: a JSONL corpus to search (a BM25 index is built once and cached).
         top_k: passages per search.
+        passage_format: how passages are written in ``<information>``: ``"smepo"`` or
+            ``"search-r1"`` (Search-R1's exact rendering; see :data:`smepo_env.protocol.PASSAGE_FORMATS`).
         max_turns: actions per episode.
         max_query_chars: longest query accepted.
         render_mode: ``None`` or ``"ansi"``.
@@ -62,6 +67,7 @@ class SearchQAEnv(TextAgentEnv):
         index: str | os.PathLike[str] | None = None,
         corpus: str | os.PathLike[str] | None = None,
         top_k: int = 3,
+        passage_format: str = "smepo",
         max_turns: int = 6,
         max_query_chars: int = 1000,
         render_mode: str | None = None,
@@ -75,6 +81,7 @@ class SearchQAEnv(TextAgentEnv):
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
         self.top_k = top_k
+        self.passage_format = check_choice("passage_format", passage_format, PASSAGE_FORMATS)
         _check_retriever_spec(retriever, index, corpus)
         self._retriever_spec = (
             retriever,
@@ -83,7 +90,7 @@ class SearchQAEnv(TextAgentEnv):
         )
         self._search_tool: SearchTool | None = None
         if isinstance(retriever, Retriever):
-            self._search_tool = SearchTool(retriever, top_k)
+            self._search_tool = SearchTool(retriever, top_k, self.passage_format)
 
     # The retriever is resolved lazily and shared per process; pickling drops it so a
     # pickled env is small and re-attaches to the process's shared index after loading.
@@ -98,7 +105,9 @@ class SearchQAEnv(TextAgentEnv):
         """The search tool, resolving the retriever on first use."""
         if self._search_tool is None:
             self._search_tool = SearchTool(
-                resolve_search_retriever(*self._retriever_spec, self.benchmark_name), self.top_k
+                resolve_search_retriever(*self._retriever_spec, self.benchmark_name),
+                self.top_k,
+                self.passage_format,
             )
         return self._search_tool
 
