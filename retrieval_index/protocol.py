@@ -5,8 +5,9 @@ Request, ``POST /retrieve`` with a JSON body::
 
     {"queries": ["q1", "q2"], "topk": 3, "return_scores": true}
 
-``topk`` may be left out (the server's default, 3); ``return_scores`` defaults to false; other
-keys are ignored. The answer holds one list per query, best hit first. With ``return_scores``::
+``topk`` may be left out, ``null`` or ``0`` (the server's default, 3, as Search-R1's own server
+reads it); ``return_scores`` defaults to false; other keys are ignored. The answer holds one list
+per query, best hit first. With ``return_scores``::
 
     {"result": [[{"document": {"id": "12", "contents": "\\"Title\\"\\ntext"}, "score": 81.2}, ...], ...]}
 

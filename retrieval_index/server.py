@@ -181,7 +181,8 @@ def parse_request(body: bytes, limits: ServerLimits) -> tuple[list[str], int, bo
         request = RetrieveRequest.model_validate(payload)
     except ValidationError as error:
         raise RequestError(422, _describe_validation(error)) from None
-    topk = limits.default_topk if request.topk is None else request.topk
+    # as Search-R1's server: a missing, null or 0 topk means the default
+    topk = request.topk or limits.default_topk
     if not 1 <= topk <= limits.max_topk:
         raise RequestError(422, f"topk must be between 1 and {limits.max_topk}, got {topk}")
     if len(request.queries) > limits.max_queries:
