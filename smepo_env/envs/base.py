@@ -51,8 +51,13 @@ RESET_OPTION_KEYS = ("task", "task_index", "task_id")
 def env_tasks(
     benchmark: str, split: str, tasks: Sequence[Task | Mapping[str, Any]] | str | os.PathLike[str] | None
 ) -> list[Task]:
-    """The tasks an environment plays: the user's own (a list or a JSONL path) when given,
-    else the split of a bundled benchmark (built on first use)."""
+    """The tasks an environment plays: the user's own when given (a list, or a file in any format
+    :func:`smepo_env.loaders.load_task_file` tells apart: task JSONL, FlashRAG JSONL or parquet,
+    Search-R1 parquet, SMEPO parquet), else the split of a bundled benchmark (built on first use)."""
+    if isinstance(tasks, str | os.PathLike):
+        from smepo_env.loaders import load_task_file
+
+        return load_task_file(tasks)
     if tasks is not None:
         return coerce_tasks(tasks)
     from smepo_env.benchmarks import load_benchmark

@@ -175,8 +175,8 @@ def test_smepo_code_parquet_call_based_and_stdio(tmp_path):
 def test_hub_is_used_only_without_a_path(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        loaders,
-        "_hub_rows",
+        loaders.rows,
+        "hub_rows",
         lambda repo, config, split: (
             calls.append((repo, config, split)) or [{"question": "1 + 1?", "answer": "1 + 1 = 2\n#### 2"}]
         ),
