@@ -20,6 +20,13 @@ __version__ = "0.1.0"
 ENV_IDS: tuple[str, ...] = ("smepo/SearchQA-v0", "smepo/Math-v0", "smepo/PythonExec-v0")
 """Every environment id this package registers."""
 
+ENV_ID_BY_DOMAIN: dict[str, str] = {
+    "search": "smepo/SearchQA-v0",
+    "math": "smepo/Math-v0",
+    "code": "smepo/PythonExec-v0",
+}
+"""The environment that plays each domain's tasks (see :data:`smepo_env.vocabulary.DOMAINS`)."""
+
 _ENTRY_POINTS = {
     "smepo/SearchQA-v0": "smepo_env.envs.search_qa:make_search_qa_env",
     "smepo/Math-v0": "smepo_env.envs.math_env:make_math_env",

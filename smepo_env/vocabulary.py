@@ -10,5 +10,12 @@ from __future__ import annotations
 DOMAINS: tuple[str, ...] = ("search", "math", "code")
 """Task domains: each env, benchmark and masker belongs to one."""
 
+DEFAULT_BENCHMARKS: dict[str, str] = {
+    "search": "fictional-world",
+    "math": "math-word",
+    "code": "code-functions",
+}
+"""The bundled benchmark each domain's environment plays unless told otherwise."""
+
 GUIDANCE_MODES: tuple[str, ...] = ("none", "full", "prefix", "masked")
 """How the expert trace is shown: not at all, whole, its first part, or with critical spans hidden."""

@@ -28,3 +28,16 @@ def fictional_benchmark():
 def cache_dir() -> Path:
     """The session's smepo cache directory."""
     return Path(os.environ["SMEPO_CACHE_DIR"])
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, fictional_benchmark) -> Path:
+    """One tiny random Qwen2 model for the whole session, its tokenizer trained on expert traces.
+
+    Tests that train it copy or write to their own output directories; the directory itself
+    is never modified.
+    """
+    from smepo_env.models import build_tiny_model
+
+    texts = [task.expert_trace for task in fictional_benchmark.tasks("dev")]
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts, vocab_size=800)

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smepo_env import ENV_ID_BY_DOMAIN
 from smepo_env.evaluation.policies import SCRIPTED_POLICIES, make_scripted_policy
 from smepo_env.evaluation.report import render_table, save_results, summarize
-from smepo_env.evaluation.runner import ENV_ID_BY_DOMAIN, run_scripted
+from smepo_env.evaluation.runner import run_scripted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +101,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             started = time.perf_counter()
             if Path(policy_name).is_dir() and policy_name not in SCRIPTED_POLICIES:
-                from smepo_env.rollout import evaluate_model_policy
+                from smepo_env.evaluation.model_policy import evaluate_model_policy
 
                 records = evaluate_model_policy(
                     policy_name,
@@ -108,7 +109,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                     env_kwargs,
                     [{"task_id": t.id} for t in tasks],
                     batch_size=args.batch_size,
-                    max_new_tokens=args.max_new_tokens,
+                    max_turn_tokens=args.max_new_tokens,
                 )
                 label = Path(policy_name).name or policy_name
             else:

@@ -3,11 +3,9 @@
 * :func:`run_episodes` plays a batch of episodes, each one assistant completion with the
   environment's observations spliced in as tokens, ``env_mask`` 0 on them.
 * :class:`TransformersGenerator` generates the turns with plain ``model.generate``.
-* :func:`evaluate_model_policy` plays held-out tasks greedily with a saved model.
 """
 
 from smepo_env.rollout.episodes import Episode, chat_prompt_ids, run_episodes
-from smepo_env.rollout.evaluation import evaluate_model_policy, load_policy, summarize_results
 from smepo_env.rollout.generation import (
     STOP_STRINGS,
     GeneratedTurn,
@@ -24,8 +22,5 @@ __all__ = [
     "TurnGenerator",
     "chat_prompt_ids",
     "cut_at_stop",
-    "evaluate_model_policy",
-    "load_policy",
     "run_episodes",
-    "summarize_results",
 ]

@@ -55,9 +55,9 @@ class Episode:
         return len(self.actions)
 
     @property
-    def num_searches(self) -> int:
-        """Search tool calls made."""
-        return int(self.info.get("tool_calls", {}).get("search", 0))
+    def tool_calls(self) -> dict[str, int]:
+        """Tool calls made, counted per tool (``{"search": 2}``)."""
+        return {str(tool): int(n) for tool, n in dict(self.info.get("tool_calls", {})).items()}
 
     @property
     def env_token_share(self) -> float:

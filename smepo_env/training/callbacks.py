@@ -7,8 +7,8 @@ seconds since the previous step to ``<output_dir>/metrics.jsonl``; on resume the
 after the checkpoint's step are dropped first, so the file stays one record per step.
 
 :class:`HeldOutEvalCallback` evaluates the current policy greedily and unguided on the
-held-out tasks every ``eval_steps`` steps and logs ``heldout/exact_match`` through the
-trainer (so it reaches ``report_to`` and the JSONL as well).
+held-out tasks every ``eval_steps`` steps and logs ``heldout/success`` (and the other summary
+means) through the trainer (so it reaches ``report_to`` and the JSONL as well).
 """
 
 from __future__ import annotations

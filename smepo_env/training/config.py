@@ -19,7 +19,7 @@ from typing import Any
 
 from smepo_env.errors import check_choice
 from smepo_env.models import DEFAULT_MODEL, resolve_model
-from smepo_env.vocabulary import GUIDANCE_MODES
+from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES
 
 
 @dataclass
@@ -45,13 +45,21 @@ class AgentArguments:
         },
     )
     benchmark: str = field(
-        default="fictional-world", metadata={"help": "The bundled benchmark the env plays."}
+        default="",
+        metadata={
+            "help": "The bundled benchmark the env plays; empty: the env's own default "
+            "(fictional-world for SearchQA, math-word for Math, code-functions for PythonExec)."
+        },
     )
     train_split: str = field(default="train", metadata={"help": "Benchmark split for training."})
     eval_split: str = field(default="test", metadata={"help": "Held-out benchmark split for evaluation."})
     question_types: str = field(
-        default="single-hop",
-        metadata={"help": "Comma-separated question types to train and evaluate on; empty for all."},
+        default="default",
+        metadata={
+            "help": "Comma-separated question types to train and evaluate on; empty for all; "
+            "'default' for the benchmark's curriculum start (single-hop on fictional-world, "
+            "all types elsewhere)."
+        },
     )
     num_train_tasks: int = field(
         default=0, metadata={"help": "Use at most this many training tasks (0: all)."}
@@ -127,23 +135,39 @@ class AgentArguments:
             raise ValueError(f"--env_kwargs must be a JSON object, got {self.env_kwargs!r}")
         return value
 
+    def resolved_benchmark(self) -> str:
+        """``--benchmark``, or the default benchmark of ``--env_id``'s domain when it is empty."""
+        if self.benchmark:
+            return self.benchmark
+        from smepo_env import ENV_ID_BY_DOMAIN
+
+        domain = {env_id: domain for domain, env_id in ENV_ID_BY_DOMAIN.items()}[self.env_id]
+        return DEFAULT_BENCHMARKS[domain]
+
     def env_kwargs_for(self, split: str) -> dict[str, Any]:
         """Env constructor kwargs (guidance excluded) for a benchmark split."""
         return {
-            "benchmark": self.benchmark,
+            "benchmark": self.resolved_benchmark(),
             "split": split,
             "max_turns": self.max_turns,
             **self.extra_env_kwargs(),
         }
 
     def question_type_list(self) -> list[str]:
-        """``--question_types`` as a list (empty: all types)."""
-        return [t.strip() for t in self.question_types.split(",") if t.strip()]
+        """``--question_types`` as a list (empty: all types; ``default``: see the option's help)."""
+        spec = self.question_types
+        if spec == "default":
+            spec = DEFAULT_QUESTION_TYPES.get(self.resolved_benchmark(), "")
+        return [t.strip() for t in spec.split(",") if t.strip()]
 
     def resolved_model(self) -> str:
         """The model location; raises :class:`smepo_env.models.ModelNotFoundError` before anything loads."""
         return resolve_model(self.model)
 
+
+DEFAULT_QUESTION_TYPES: dict[str, str] = {"fictional-world": "single-hop"}
+"""``--question_types default`` per benchmark: the easy questions a run starts with (a benchmark
+missing here trains on all its types)."""
 
 EMBEDDED_DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/smepo-grpo",

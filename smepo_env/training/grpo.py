@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from smepo_env.rollout.evaluation import evaluate_policy, summarize_results
+from smepo_env.evaluation.model_policy import evaluate_policy
+from smepo_env.evaluation.report import summarize_records
 from smepo_env.training.callbacks import (
     HeldOutEvalCallback,
     JsonlMetricsCallback,
@@ -108,8 +109,10 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     eval_env.close()
     eval_options = [{"task_id": t.id} for t in eval_tasks]
     log(
-        f"[data] {agent_args.env_id} {agent_args.benchmark}: {len(rows)} training tasks "
-        f"({agent_args.question_types or 'all types'}, guidance={agent_args.expert_guidance}), "
+        f"[data] {agent_args.env_id} on benchmark {agent_args.resolved_benchmark()}: "
+        f"{len(rows)} training tasks "
+        f"({', '.join(agent_args.question_type_list()) or 'all types'}, "
+        f"guidance={agent_args.expert_guidance}), "
         f"{len(eval_options)} held-out {agent_args.eval_split} tasks (unguided)"
     )
 
@@ -143,11 +146,11 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
             max_completion_tokens=grpo_config.max_completion_length,
             max_turn_tokens=agent_args.max_turn_tokens,
         )
-        return summarize_results(results)
+        return summarize_records(results)
 
     metrics_path = output_dir / "metrics.jsonl"
     before = next(
-        (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/exact_match" in r), None
+        (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/success" in r), None
     )
     if before is None:
         summary = evaluate(model)
@@ -156,7 +159,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
             with metrics_path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(before) + "\n")
     log(
-        f"[eval] held-out EM before GRPO: {before['heldout/exact_match']:.3f} "
+        f"[eval] held-out success before GRPO: {before['heldout/success']:.3f} "
         f"(n={before['heldout/n']}, seed={seed})"
     )
 
@@ -189,7 +192,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
             handle.write(json.dumps(after) + "\n")
     trainer.save_model(str(output_dir / "final"))
     if not processes.is_main_process:
-        return {"steps": trainer.state.global_step, "heldout_after": after["heldout/exact_match"]}
+        return {"steps": trainer.state.global_step, "heldout_after": after["heldout/success"]}
     plot = plot_training_curve(metrics_path, output_dir / "training_curve.png")
     result = {
         "seed": seed,
@@ -198,8 +201,8 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         "model": agent_args.model,
         "start_model": start_model,
         "steps": trainer.state.global_step,
-        "heldout_before": before["heldout/exact_match"],
-        "heldout_after": after["heldout/exact_match"],
+        "heldout_before": before["heldout/success"],
+        "heldout_after": after["heldout/success"],
         "heldout_n": after["heldout/n"],
         "seconds": time.perf_counter() - started,
         "output_dir": str(output_dir),
@@ -207,7 +210,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     }
     (output_dir / "summary.json").write_text(json.dumps(result, indent=2))
     log(
-        f"[eval] held-out EM (unguided, greedy, n={result['heldout_n']}, seed={seed}): "
+        f"[eval] held-out success (unguided, greedy, n={result['heldout_n']}, seed={seed}): "
         f"before {result['heldout_before']:.3f} -> after {result['heldout_after']:.3f} "
         f"in {result['steps']} GRPO steps, {result['seconds']:.0f} s; plot {plot}"
     )

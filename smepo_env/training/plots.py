@@ -21,7 +21,7 @@ def plot_training_curve(metrics_path: str | os.PathLike[str], out_path: str | os
 
     records = read_metrics(metrics_path)
     reward = {r["step"]: r["reward"] for r in records if "reward" in r}
-    heldout = {r["step"]: r["heldout/exact_match"] for r in records if "heldout/exact_match" in r}
+    heldout = {r["step"]: r["heldout/success"] for r in records if "heldout/success" in r}
     figure, axis = plt.subplots(figsize=(7, 4))
     if reward:
         axis.plot(
@@ -32,11 +32,11 @@ def plot_training_curve(metrics_path: str | os.PathLike[str], out_path: str | os
             list(heldout),
             list(heldout.values()),
             "o-",
-            label="held-out EM (unguided, greedy)",
+            label="held-out success (unguided, greedy)",
             color="tab:red",
         )
     axis.set_xlabel("GRPO step")
-    axis.set_ylabel("reward / exact match")
+    axis.set_ylabel("reward / success")
     axis.set_ylim(-0.02, 1.02)
     axis.grid(alpha=0.3)
     axis.legend(loc="best")

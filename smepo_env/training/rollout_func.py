@@ -7,9 +7,9 @@ model's turns through TRL's vLLM helper when ``use_vllm`` is on, else batched
 ``model.generate``. It returns what TRL expects: ``prompt_ids``, ``completion_ids``,
 ``logprobs`` (vLLM sampling log-probs, or ``None``), ``env_mask`` (0 on environment tokens;
 TRL multiplies it into the loss mask) and per-episode extras that reach the reward function
-as keyword arguments (``env_reward``, ``num_turns``, ``num_searches``, ...).
+as keyword arguments (``env_reward``, ``num_turns``, ``tool_calls``, ...).
 
-Per-step episode metrics (turns, searches, masked-token share, rollout tokens per second) are
+Per-step episode metrics (turns, tool calls per tool, masked-token share, rollout tokens per second) are
 appended to the trainer's metric buffers, so they are logged with TRL's own metrics to every
 ``report_to`` target.
 """
@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from smepo_env.evaluation.report import mean_tool_calls
 from smepo_env.rollout.episodes import run_episodes
 from smepo_env.rollout.generation import TransformersGenerator
 from smepo_env.training.data import PromptIndex, make_env
@@ -100,7 +101,7 @@ class EpisodeRolloutFunction:
         all_tokens = sum(len(e.env_mask) for e in episodes)
         metrics = {
             "episodes/turns": statistics.fmean(e.num_turns for e in episodes),
-            "episodes/searches": statistics.fmean(e.num_searches for e in episodes),
+            **mean_tool_calls([e.tool_calls for e in episodes], prefix="episodes/tool_calls/"),
             "episodes/answered": statistics.fmean(e.end_reason == "terminated" for e in episodes),
             "episodes/env_token_share": (all_tokens - model_tokens) / all_tokens if all_tokens else 0.0,
             "episodes/rollout_seconds": elapsed,
@@ -121,7 +122,7 @@ class EpisodeRolloutFunction:
             "env_mask": [e.env_mask for e in episodes],
             "env_reward": [e.reward for e in episodes],
             "num_turns": [e.num_turns for e in episodes],
-            "num_searches": [e.num_searches for e in episodes],
+            "tool_calls": [e.tool_calls for e in episodes],
             "end_reason": [e.end_reason for e in episodes],
         }
 

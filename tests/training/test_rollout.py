@@ -6,18 +6,16 @@ import gymnasium as gym
 import pytest
 
 import smepo_env  # noqa: F401
-from smepo_env.models import build_tiny_model
+from smepo_env.evaluation.model_policy import evaluate_policy
+from smepo_env.evaluation.report import summarize_records
 from smepo_env.rollout import GeneratedTurn, TransformersGenerator, cut_at_stop, run_episodes
-from smepo_env.rollout.evaluation import evaluate_policy, summarize_results
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, fictional_benchmark):
+def tiny(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    texts = [t.expert_trace for t in fictional_benchmark.tasks("dev")]
-    directory = build_tiny_model(tmp_path_factory.mktemp("tiny"), texts, vocab_size=800)
-    return AutoModelForCausalLM.from_pretrained(directory), AutoTokenizer.from_pretrained(directory)
+    return AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
 class ScriptedExpert:
@@ -157,7 +155,16 @@ def test_evaluation_is_unguided_and_greedy(tiny, fictional_benchmark):
         model, tokenizer, "smepo/SearchQA-v0", kwargs, options, batch_size=3, max_turn_tokens=16
     )
     assert [r["task_id"] for r in first] == [t.id for t in tasks]
-    assert all("expert" not in r["prompt"].lower() for r in first)
+    plain = gym.make("smepo/SearchQA-v0", split="test", max_turns=2)
+    for record, task in zip(first, tasks, strict=True):
+        prompt, _ = plain.reset(options={"task_id": task.id})
+        assert record["transcript"].startswith(prompt)  # the unguided prompt, whatever the kwargs said
+        assert "expert" not in prompt.lower()
+        assert record["question"] == task.question and record["answers"] == list(task.answers)
+        assert isinstance(record["correct"], bool) and record["correct"] == (record["reward"] == 1.0)
     assert [r["transcript"] for r in first] == [r["transcript"] for r in second]  # greedy: batch-independent
-    summary = summarize_results(first)
-    assert summary["n"] == 3 and 0.0 <= summary["exact_match"] <= 1.0
+    summary = summarize_records(first)
+    assert summary["n"] == 3 and summary["success"] == sum(r["correct"] for r in first) / 3
+    answered = [r for r in first if "exact_match" in r]  # QA metrics exist once the env scored an answer
+    assert ("exact_match" in summary) == bool(answered)
+    assert summary.get("exact_match", 0.0) == sum(r["exact_match"] for r in answered) / 3

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from smepo_env.models import build_tiny_model
 from smepo_env.training.data import expert_example, make_env
 from smepo_env.training.sft import WarmstartSettings, build_warmstart_examples, run_warmstart
 
@@ -16,9 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory, fictional_benchmark):
-    texts = [t.expert_trace for t in fictional_benchmark.tasks("dev")]
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"), texts, vocab_size=800)
+def tiny_dir(tiny_model_dir):
+    return tiny_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from smepo_env.models import build_tiny_model
-
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "agents" / "train_grpo.py"
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory, fictional_benchmark):
-    texts = [t.expert_trace for t in fictional_benchmark.tasks("dev")]
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"), texts, vocab_size=800)
+def tiny_dir(tiny_model_dir):
+    return tiny_model_dir
 
 
 def _grpo_config(output_dir, **overrides):
@@ -124,7 +121,37 @@ def test_yaml_config_sets_values_and_the_command_line_wins(tmp_path):
     assert agent_args.expert_guidance == "masked" and grpo_config.output_dir == "runs/smepo-grpo"
 
 
-def _train(tiny_dir, output_dir, *extra):
+def test_embedded_defaults_equal_the_default_yaml():
+    from smepo_env.training.config import parse_arguments
+
+    embedded = parse_arguments([])
+    written = parse_arguments(["--config", str(REPO / "configs" / "grpo_default.yaml")])
+    assert vars(written[0]) == vars(embedded[0])
+    assert written[1].to_dict() == embedded[1].to_dict()
+
+
+@pytest.mark.parametrize(
+    ("env_id", "benchmark_name", "question_types"),
+    [
+        ("smepo/SearchQA-v0", "fictional-world", ["single-hop"]),
+        ("smepo/Math-v0", "math-word", []),
+        ("smepo/PythonExec-v0", "code-functions", []),
+    ],
+)
+def test_each_env_defaults_to_its_own_benchmark(env_id, benchmark_name, question_types):
+    from smepo_env.training.config import parse_arguments
+
+    agent_args, _ = parse_arguments(["--env_id", env_id])
+    assert agent_args.env_kwargs_for("train")["benchmark"] == benchmark_name
+    assert agent_args.question_type_list() == question_types
+    agent_args, _ = parse_arguments(
+        ["--env_id", env_id, "--benchmark", "world-facts", "--question_types", ""]
+    )
+    assert agent_args.env_kwargs_for("test")["benchmark"] == "world-facts"
+    assert agent_args.question_type_list() == []
+
+
+def _train(tiny_dir, output_dir, *extra, log=lambda *_: None):
     from smepo_env.training.config import parse_arguments
     from smepo_env.training.grpo import train_agent
 
@@ -135,7 +162,7 @@ def _train(tiny_dir, output_dir, *extra):
         "--trainable_layers", "0", "--save_steps", "1", "--save_total_limit", "5", *extra,
     ]  # fmt: skip
     agent_args, grpo_config = parse_arguments(argv)
-    return train_agent(agent_args, grpo_config, log=lambda *_: None)
+    return train_agent(agent_args, grpo_config, log=log)
 
 
 def test_resume_continues_from_the_last_complete_checkpoint(tiny_dir, tmp_path):
@@ -195,6 +222,35 @@ def test_script_smoke_run_with_a_tiny_budget(tiny_dir, tmp_path):
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "held-out EM" in result.stdout and "seed=0" in result.stdout
+    assert "held-out success" in result.stdout and "seed=0" in result.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] == 1 and summary["expert_guidance"] == "masked"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env_id", "benchmark_name", "tool"),
+    [
+        ("smepo/SearchQA-v0", "fictional-world", "search"),
+        ("smepo/Math-v0", "math-word", None),
+        ("smepo/PythonExec-v0", "code-functions", "python"),
+    ],
+)
+def test_one_grpo_step_on_every_env_with_its_own_benchmark(tiny_dir, tmp_path, env_id, benchmark_name, tool):
+    from smepo_env.training.callbacks import read_metrics
+
+    lines = []
+    out = tmp_path / "run"
+    summary = _train(
+        tiny_dir, out, "--env_id", env_id, "--max_steps", "1", "--save_strategy", "no",
+        "--num_train_tasks", "4", "--per_device_train_batch_size", "4", "--max_turns", "2",
+        log=lambda *parts: lines.append(" ".join(map(str, parts))),
+    )  # fmt: skip
+    assert summary["steps"] == 1 and summary["env_id"] == env_id
+    assert any(f"on benchmark {benchmark_name}:" in line for line in lines), lines
+    heldout = [r for r in read_metrics(out / "metrics.jsonl") if "heldout/success" in r]
+    assert [r["step"] for r in heldout] == [0, 1]
+    assert all(0.0 <= r["heldout/success"] <= 1.0 and r["heldout/n"] == 2 for r in heldout)
+    assert summary["heldout_after"] == heldout[-1]["heldout/success"]
+    train = next(r for r in read_metrics(out / "metrics.jsonl") if "loss" in r)
+    assert "episodes/tool_calls/search" not in train or tool == "search"

@@ -1,4 +1,4 @@
-"""Greedy evaluation of a model policy on held-out tasks, always without expert guidance.
+"""Greedy evaluation of a model policy, always without expert guidance.
 
 Evaluation measures what the policy does on its own: every env is made with
 ``expert_guidance="none"`` whatever the caller's env kwargs say, and turns are decoded
@@ -9,10 +9,10 @@ evaluation and training share one episode loop.
 from __future__ import annotations
 
 import os
-import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from smepo_env.evaluation.records import EpisodeRecord, episode_record
 from smepo_env.rollout.episodes import run_episodes
 from smepo_env.rollout.generation import TransformersGenerator
 
@@ -61,16 +61,16 @@ def evaluate_policy(
     batch_size: int = 16,
     max_completion_tokens: int = 512,
     max_turn_tokens: int = 128,
-) -> list[dict[str, Any]]:
+) -> list[EpisodeRecord]:
     """Play each task once, greedily and unguided, with an in-memory model.
 
     Returns:
-        One dict per task: ``task_id``, ``reward``, ``exact_match``, ``f1``, ``num_turns``,
-        ``num_searches``, ``end_reason``, ``answer``, ``prompt`` and ``transcript``.
+        One :class:`~smepo_env.evaluation.records.EpisodeRecord` per task, in order; its
+        transcript is the prompt followed by the decoded completion.
     """
     generator = TransformersGenerator(model, tokenizer, temperature=0.0, batch_size=batch_size)
     envs = make_unguided_envs(env_id, env_kwargs, min(batch_size, len(reset_options_list)))
-    results: list[dict[str, Any]] = []
+    results: list[EpisodeRecord] = []
     try:
         for start in range(0, len(reset_options_list), batch_size):
             chunk = list(reset_options_list[start : start + batch_size])
@@ -82,21 +82,11 @@ def evaluate_policy(
                 max_completion_tokens=max_completion_tokens,
                 max_turn_tokens=max_turn_tokens,
             )
-            for episode in episodes:
-                results.append(
-                    {
-                        "task_id": episode.info.get("task_id"),
-                        "reward": episode.reward,
-                        "exact_match": float(episode.info.get("exact_match", 0.0)),
-                        "f1": float(episode.info.get("f1", 0.0)),
-                        "num_turns": episode.num_turns,
-                        "num_searches": episode.num_searches,
-                        "end_reason": episode.end_reason,
-                        "answer": episode.info.get("answer"),
-                        "prompt": episode.prompt,
-                        "transcript": episode.transcript(tokenizer),
-                    }
-                )
+            for env, episode in zip(envs, episodes, strict=False):
+                task = env.unwrapped.current_task
+                transcript = episode.prompt + episode.transcript(tokenizer)
+                truncated = episode.end_reason != "terminated"
+                results.append(episode_record(task, transcript, episode.reward, episode.info, truncated))
     finally:
         for env in envs:
             env.close()
@@ -110,7 +100,7 @@ def evaluate_model_policy(
     reset_options_list: Sequence[Mapping[str, Any]],
     batch_size: int = 16,
     **kwargs: Any,
-) -> list[dict[str, Any]]:
+) -> list[EpisodeRecord]:
     """Load ``model_dir`` and evaluate it with :func:`evaluate_policy` (greedy, unguided).
 
     Args:
@@ -125,13 +115,3 @@ def evaluate_model_policy(
     return evaluate_policy(
         model, tokenizer, env_id, env_kwargs, reset_options_list, batch_size=batch_size, **kwargs
     )
-
-
-def summarize_results(results: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Mean reward, exact match, F1, turns and searches over evaluation results."""
-    if not results:
-        return {"n": 0}
-    keys = ("reward", "exact_match", "f1", "num_turns", "num_searches")
-    summary: dict[str, float] = {k: statistics.fmean(float(r[k]) for r in results) for k in keys}
-    summary["n"] = len(results)
-    return summary
