@@ -24,6 +24,7 @@ from smepo_env.envs.python_exec import make_sandbox, run_python_tool
 from smepo_env.scoring.math import DEFAULT_TIMEOUT_S, last_boxed_content, score_math
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
+from smepo_env.vocabulary import DEFAULT_BENCHMARKS
 
 MATH_INSTRUCTIONS = (
     "Solve the math problem below. Think step by step inside <think> and </think>. "
@@ -34,7 +35,7 @@ PYTHON_TOOL_INSTRUCTIONS = (
     " You may run Python code with <python> code </python>; what it prints comes back between "
     "<output> and </output>. Use print() to see values."
 )
-DEFAULT_BENCHMARK = "math-word"
+DEFAULT_BENCHMARK = DEFAULT_BENCHMARKS["math"]
 
 _THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 _CALL_TAG = re.compile(r"<(search|python|answer)>")

@@ -31,6 +31,7 @@ from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
 from smepo_env.scoring.code import score_code
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
+from smepo_env.vocabulary import DEFAULT_BENCHMARKS
 
 CODE_INSTRUCTIONS = (
     "Write a Python function for the task below. Think step by step inside <think> and </think>. "
@@ -39,7 +40,7 @@ CODE_INSTRUCTIONS = (
     "on the examples. When you are done, submit the complete function, with any imports it needs, inside "
     "<answer> and </answer> as a ```python code block. Hidden tests check your submission."
 )
-DEFAULT_BENCHMARK = "code-functions"
+DEFAULT_BENCHMARK = DEFAULT_BENCHMARKS["code"]
 DEFAULT_TEST_TIMEOUT_S = 3.0
 
 
