@@ -41,6 +41,9 @@ CALL_TAGS: tuple[str, ...] = ("search", "python", "answer")
 OBSERVATION_TAGS: dict[str, str] = {"search": "information", "python": "output"}
 """The tag each tool's result comes back in."""
 
+STOP_STRINGS: tuple[str, ...] = tuple(f"</{tag}>" for tag in CALL_TAGS)
+"""Where generation of a turn stops: the closing tag of any call (the env answers next)."""
+
 PASSAGE_FORMATS: tuple[str, ...] = ("smepo", "search-r1")
 """How retrieved passages are written inside ``<information>``, one ``Doc i(Title: …) text`` line
 each: ``"smepo"`` (the default) shows the bare title; ``"search-r1"`` renders exactly as
@@ -68,8 +71,18 @@ def render_passages(passages: Sequence[tuple[str, str]], passage_format: str = "
     return "\n".join(f"Doc {i}(Title: {title}) {text}" for i, (title, text) in enumerate(passages, 1))
 
 
-_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
-_OPEN_TAG = re.compile(r"<(search|python|answer)>")
+_DOC_LINE = re.compile(r"Doc \d+\(Title: (.*?)\) (.*?)(?=\nDoc \d+\(|</information>|\Z)", re.DOTALL)
+
+
+def parse_passages(observation: str) -> list[tuple[str, str]]:
+    """The ``(title, text)`` passages of an ``<information>`` observation (either passage format)."""
+    return [(title.strip('"'), text.strip()) for title, text in _DOC_LINE.findall(observation)]
+
+
+THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
+"""A ``<think>`` block, or an unclosed one running to the end of the text."""
+OPEN_CALL_TAG = re.compile("<(" + "|".join(CALL_TAGS) + ")>")
+"""The opening tag of any call."""
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -115,8 +128,8 @@ def parse_action(
         text = text.decode("utf-8", errors="replace")
     if not isinstance(text, str):
         return ParsedAction("invalid", error=f"Your action must be text. {format_hint(allowed)}")
-    visible = _THINK_BLOCK.sub(" ", text)
-    opening = _OPEN_TAG.search(visible)
+    visible = THINK_BLOCK.sub(" ", text)
+    opening = OPEN_CALL_TAG.search(visible)
     if opening is None:
         return ParsedAction("invalid", error=f"No tool call or answer found. {format_hint(allowed)}")
     tag = opening.group(1)
@@ -126,7 +139,7 @@ def parse_action(
     if closing < 0:
         return ParsedAction("invalid", error=f"The <{tag}> tag is not closed with </{tag}>.")
     body = visible[opening.end() : closing]
-    if _OPEN_TAG.search(body) or ("</" in body and re.search(r"</(search|python|answer)>", body)):
+    if OPEN_CALL_TAG.search(body) or ("</" in body and re.search(r"</(search|python|answer)>", body)):
         return ParsedAction("invalid", error=f"Tags cannot be nested inside <{tag}>.")
     body = _CONTROL_CHARS.sub("", body).strip()
     if not body:

@@ -15,12 +15,12 @@ in ``<output>…</output>``. By default the env plays the bundled ``math-word`` 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
 from smepo_env.envs.python_exec import make_sandbox, run_python_tool
+from smepo_env.protocol import OPEN_CALL_TAG, THINK_BLOCK
 from smepo_env.scoring.math import DEFAULT_TIMEOUT_S, last_boxed_content, score_math
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
@@ -36,9 +36,6 @@ PYTHON_TOOL_INSTRUCTIONS = (
     "<output> and </output>. Use print() to see values."
 )
 DEFAULT_BENCHMARK = DEFAULT_BENCHMARKS["math"]
-
-_THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
-_CALL_TAG = re.compile(r"<(search|python|answer)>")
 
 
 class MathEnv(TextAgentEnv):
@@ -119,8 +116,8 @@ def _untagged_boxed_answer(action: object) -> str | None:
     """The last boxed content of an action that has no call tag outside ``<think>``."""
     if not isinstance(action, str):
         return None
-    visible = _THINK_BLOCK.sub(" ", action)
-    if _CALL_TAG.search(visible):
+    visible = THINK_BLOCK.sub(" ", action)
+    if OPEN_CALL_TAG.search(visible):
         return None
     boxed = last_boxed_content(visible)
     return boxed if boxed else None

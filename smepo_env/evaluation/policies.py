@@ -20,11 +20,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from smepo_env.protocol import parse_passages
 from smepo_env.tasks import Task
 
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 _NOT_NAMES = {"It", "Its", "The", "Doc", "Title", "He", "She", "They", "In", "A", "An"}
-_DOC_LINE = re.compile(r"Doc \d+\(Title: (.*?)\) (.*?)(?=\nDoc \d+\(|</information>|\Z)", re.DOTALL)
 
 
 class ScriptedPolicy:
@@ -101,7 +101,7 @@ class EntityHeuristicPolicy(ScriptedPolicy):
         self.turn += 1
         if self.turn == 1:
             return f"<search>{self.task.question}</search>"
-        documents = _DOC_LINE.findall(observation)
+        documents = parse_passages(observation)
         if not documents:
             return "<answer>unknown</answer>"
         if self.rule == "frequent":

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-STOP_STRINGS: tuple[str, ...] = ("</search>", "</python>", "</answer>")
+from smepo_env.protocol import STOP_STRINGS
+
 """Closing tags of the protocol's calls: a model turn ends right after one of them."""
 
 StopReason = Literal["stop", "eos", "length"]

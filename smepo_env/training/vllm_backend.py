@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from smepo_env.rollout.generation import STOP_STRINGS, GeneratedTurn, cut_at_stop
+from smepo_env.protocol import STOP_STRINGS
+from smepo_env.rollout.generation import GeneratedTurn, cut_at_stop
 
 VLLM_STOP_KWARGS = {"stop": list(STOP_STRINGS), "include_stop_str_in_output": True}
 """``generation_kwargs`` that make vLLM end a turn after a protocol closing tag."""

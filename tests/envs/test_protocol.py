@@ -64,3 +64,18 @@ def test_enabled_python_tag_is_parsed():
 def test_observation_tags():
     assert wrap_observation("search", "Doc 1") == "\n\n<information>Doc 1</information>\n\n"
     assert wrap_observation("python", "4") == "\n\n<output>4</output>\n\n"
+
+
+def test_one_vocabulary_for_tags_stop_strings_and_passages():
+    from smepo_env.protocol import CALL_TAGS, STOP_STRINGS, parse_passages, render_passages
+    from smepo_env.rollout import generation
+    from smepo_env.training import vllm_backend
+
+    assert STOP_STRINGS == tuple(f"</{tag}>" for tag in CALL_TAGS)
+    assert generation.STOP_STRINGS is STOP_STRINGS and vllm_backend.VLLM_STOP_KWARGS["stop"] == list(
+        STOP_STRINGS
+    )
+    passages = [("Blue Harbor", "Blue Harbor is a 1987 film."), ("Veldra", "Veldra is a city.")]
+    for passage_format in ("smepo", "search-r1"):
+        body = render_passages(passages, passage_format)
+        assert parse_passages(f"<information>{body}</information>") == passages

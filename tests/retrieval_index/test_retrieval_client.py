@@ -14,8 +14,11 @@ from fastapi.responses import JSONResponse
 from retrieval_index.http_client import RemoteRetriever, retrieve_endpoint
 from retrieval_index.server import BackgroundServer, start_in_thread
 from smepo_env.errors import RetrievalRequestError, RetrievalUnavailableError
+from tests.markers import require_server
 from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever
 from tools.search import SearchTool
+
+pytestmark = require_server
 
 
 @pytest.fixture(scope="module")

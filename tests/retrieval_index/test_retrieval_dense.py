@@ -15,7 +15,10 @@ from retrieval_index.encoder import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, Sentence
 from retrieval_index.encoder import default_prefixes as prefixes_for
 from retrieval_index.store import build_index, load_index, load_shared_index, read_meta
 from smepo_env.errors import EncoderNotFoundError
+from tests.markers import require_dense
 from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, top_ids, write_jsonl
+
+pytestmark = require_dense
 
 QUESTIONS = [query for query, _ in QUERIES]
 GOLD = [gold for _, gold in QUERIES]

