@@ -71,10 +71,9 @@ def test_one_vocabulary_for_tags_stop_strings_and_passages():
     from smepo_env.rollout import generation
     from smepo_env.training import vllm_backend
 
-    assert STOP_STRINGS == tuple(f"</{tag}>" for tag in CALL_TAGS)
-    assert generation.STOP_STRINGS is STOP_STRINGS and vllm_backend.VLLM_STOP_KWARGS["stop"] == list(
-        STOP_STRINGS
-    )
+    assert tuple(f"</{tag}>" for tag in CALL_TAGS) == STOP_STRINGS
+    assert generation.STOP_STRINGS is STOP_STRINGS
+    assert vllm_backend.VLLM_STOP_KWARGS["stop"] == list(STOP_STRINGS)
     passages = [("Blue Harbor", "Blue Harbor is a 1987 film."), ("Veldra", "Veldra is a city.")]
     for passage_format in ("smepo", "search-r1"):
         body = render_passages(passages, passage_format)
