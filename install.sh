@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install smepo-env and what its tests need, in the current Python environment.
 #
-#   bash install.sh            # library + dense retrieval + retrieval server + test tools
-#   EXTRAS=dev,dense,server,lucene bash install.sh   # choose the extras
+#   bash install.sh                       # library + every extra (dense, lucene, server) + test tools
+#   EXTRAS=dev,dense bash install.sh      # choose the extras (tests of the others are skipped)
 #
 # torch: a torch that is already installed (a CUDA build, say) is kept as it is. Without
 # one, a GPU machine (nvidia-smi present) gets PyPI's default build and a CPU machine gets
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
-EXTRAS=${EXTRAS:-dev,dense,server}
+EXTRAS=${EXTRAS:-dev,dense,server,lucene}
 
 if "$PYTHON" -c "import torch" 2>/dev/null; then
   echo "install.sh: keeping the installed torch $("$PYTHON" -c 'import torch; print(torch.__version__)')"

@@ -18,7 +18,7 @@ import time
 
 
 def _corpus_and_queries(passages: int, n_queries: int):
-    from smepo_env.benchmarks.fictional_world import generate
+    from smepo_env.benchmarks.search.fictional_world import generate
 
     corpus, plans = generate(size=passages / 4216)
     queries = [

@@ -4,7 +4,7 @@
     python bench/bench_retrieval_scale.py --passages 1000000 --backends bm25s,lucene,dense_ivf
     python bench/bench_retrieval_scale.py --corpus wiki.jsonl --queries-file queries.jsonl
 
-The corpus is the scaled fictional world (``smepo_env.benchmarks.fictional_world``) with its
+The corpus is the scaled fictional world (``smepo_env.benchmarks.search.fictional_world``) with its
 hop queries and gold passages; without that package a built-in synthetic generator stands in;
 ``--corpus`` and ``--queries-file`` (JSONL rows ``{"query": ..., "gold": passage id}``) take
 any corpus. Each backend is built in one child process and searched in another, so build peak
@@ -87,7 +87,7 @@ def synthetic_corpus(passages: int, queries: int, seed: int = 0) -> tuple[list, 
 
 def fictional_world(passages: int, queries: int) -> tuple[list, list[tuple[str, str]]]:
     """The fictional-world corpus scaled to about ``passages`` passages, with its hop queries."""
-    from smepo_env.benchmarks.fictional_world import generate
+    from smepo_env.benchmarks.search.fictional_world import generate
 
     corpus, plans = generate(size=passages / 4216)
     hops = [

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from retrieval_index.atomic import atomic_file
+from smepo_env.files import atomic_file
 from retrieval_index.base import Passage
 from smepo_env.errors import CorpusFormatError
 

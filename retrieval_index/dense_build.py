@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from retrieval_index.atomic import atomic_directory, atomic_file
+from smepo_env.files import atomic_directory, atomic_file
 from retrieval_index.base import Passage
 from retrieval_index.corpus import count_lines, read_corpus
 from retrieval_index.dense import DenseConfig, build_faiss_index, write_dense_files

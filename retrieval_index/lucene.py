@@ -28,7 +28,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from retrieval_index.atomic import atomic_directory
+from smepo_env.files import atomic_directory
 from retrieval_index.base import Passage, Retriever, SearchHit, check_k
 from retrieval_index.bm25 import DEFAULT_B, DEFAULT_K1
 from retrieval_index.corpus import count_lines, read_corpus

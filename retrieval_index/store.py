@@ -3,7 +3,7 @@
 An index directory holds ``meta.json`` (format version, backend, passage count, options),
 ``passages.jsonl`` (the corpus, so every backend can return whole passages) and the
 backend's own files. It is built in a temporary sibling and swapped in whole (see
-:mod:`retrieval_index.atomic`), so a killed build leaves the previous index intact.
+:mod:`smepo_env.files`), so a killed build leaves the previous index intact.
 :func:`load_shared_index` loads each directory once per process; every environment
 instance in the process uses the same object.
 """
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from retrieval_index.atomic import atomic_directory
+from smepo_env.files import atomic_directory
 from retrieval_index.base import Passage, Retriever
 from retrieval_index.corpus import write_corpus
 from retrieval_index.passage_table import PassageTable

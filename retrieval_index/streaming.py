@@ -92,7 +92,7 @@ def write_meta(
 def remove_stale_staging(out_dir: str | os.PathLike[str]) -> list[Path]:
     """Delete staging folders that killed builds of ``out_dir`` left behind; returns them.
 
-    :func:`~retrieval_index.atomic.atomic_directory` stages a build in ``.<name>.<random>.tmp``
+    :func:`~smepo_env.files.atomic_directory` stages a build in ``.<name>.<random>.tmp``
     next to the target; a killed build cannot remove its own, and for a large corpus it holds
     a partial copy of the corpus. Call this only where no other build of ``out_dir`` is running.
     """

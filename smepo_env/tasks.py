@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval_index.atomic import atomic_file
+from smepo_env.files import atomic_file
 from smepo_env.errors import TaskFormatError
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from retrieval_index.atomic import atomic_file
+from smepo_env.files import atomic_file
 from smepo_env.evaluation.records import SCORER_METRICS, EpisodeRecord
 
 

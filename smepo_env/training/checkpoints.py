@@ -18,7 +18,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from retrieval_index.atomic import atomic_file
+from smepo_env.files import atomic_file
 
 COMPLETE_MARKER = "COMPLETE"
 REQUIRED_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt", "config.json")

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval_index.atomic import atomic_directory
+from smepo_env.files import atomic_directory
 from smepo_env.training.data import expert_example, make_env, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
 
@@ -64,7 +64,7 @@ class WarmstartSettings:
 
 def warmstart_dir(settings: WarmstartSettings) -> Path:
     """Where the warm-started model of ``settings`` is cached."""
-    from smepo_env.benchmarks import cache_dir
+    from smepo_env.files import cache_dir
 
     return cache_dir() / "sft" / f"{Path(settings.model).name}-{settings.cache_key()}"
 
@@ -111,7 +111,7 @@ def run_warmstart(
     if (target / "config.json").is_file():
         log(f"[sft] warm start cached: {target}")
         return target
-    from retrieval_index.atomic import file_lock
+    from smepo_env.files import file_lock
 
     with file_lock(target.with_name(target.name + ".lock")):  # one trainer per cache entry
         if (target / "config.json").is_file():

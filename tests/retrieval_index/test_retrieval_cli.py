@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.retrieval_index.corpus_fixture import PASSAGES, write_jsonl
 
 from retrieval_index.cli import main, parse_options
 from retrieval_index.http_client import RemoteRetriever
 from retrieval_index.store import read_meta
+from tests.retrieval_index.corpus_fixture import PASSAGES, write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever, top_ids
 
 from retrieval_index.base import Retriever, SearchHit
 from retrieval_index.hybrid import HybridRetriever, reciprocal_rank_fusion
 from retrieval_index.resolve import resolve_retriever
 from retrieval_index.store import build_index
+from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever, top_ids
 
 QUESTIONS = [query for query, _ in QUERIES]
 GOLD = [gold for _, gold in QUERIES]

@@ -1,4 +1,10 @@
-"""Atomic writes of files and directories: a killed writer never leaves a half-written result.
+"""Generic file helpers every layer may use: the cache directory, atomic writes, locks.
+
+This module imports nothing from the project. :func:`cache_dir` is the root of smepo-env's
+on-disk cache (``$SMEPO_CACHE_DIR`` or ``~/.cache/smepo_env``): generated benchmarks, built
+indexes, converted models and warm starts live under it.
+
+Atomic writes of files and directories: a killed writer never leaves a half-written result.
 
 Files are written to a temporary sibling and moved into place with :func:`os.replace`.
 Directories are built in a temporary sibling; the finished one replaces the old one with two
@@ -17,6 +23,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
+
+
+def cache_dir() -> Path:
+    """The root of smepo-env's on-disk cache (``$SMEPO_CACHE_DIR`` or ``~/.cache/smepo_env``)."""
+    return Path(os.environ.get("SMEPO_CACHE_DIR", Path.home() / ".cache" / "smepo_env"))
 
 
 @contextlib.contextmanager
