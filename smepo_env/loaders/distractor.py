@@ -12,21 +12,18 @@ The corpus is written in the Search-R1 / FlashRAG format, ``{"id", "contents":
 own server needs; ``gym.make("smepo/SearchQA-v0", tasks=FILE, corpus=CORPUS)`` builds its
 in-process BM25 index once and caches it. Command line::
 
-    python -m smepo_env.loaders.distractor musique/dev.jsonl --out musique-corpus.jsonl
+    python -m smepo_env.loaders distractor-corpus musique/dev.jsonl --out musique-corpus.jsonl
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from retrieval_index.atomic import atomic_file
 from smepo_env.errors import TaskFormatError
+from smepo_env.files import atomic_file
 from smepo_env.loaders.multihop import Paragraph, context_paragraphs
 from smepo_env.tasks import Task
 
@@ -101,24 +98,3 @@ def build_distractor_corpus(
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return stats
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m smepo_env.loaders.distractor TASKS... --out CORPUS.jsonl``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("tasks", nargs="+", type=Path, help="task files (FlashRAG, Search-R1, ...)")
-    parser.add_argument("--out", type=Path, required=True, help="the corpus JSONL to write")
-    args = parser.parse_args(argv)
-    from smepo_env.loaders.task_files import load_task_file
-
-    tasks: list[Any] = [task for path in args.tasks for task in load_task_file(path)]
-    stats = build_distractor_corpus(tasks, args.out)
-    print(
-        f"{args.out}: {stats.passages} passages from {stats.paragraphs} paragraphs of "
-        f"{stats.questions_with_paragraphs}/{stats.questions} questions"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

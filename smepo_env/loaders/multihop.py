@@ -24,6 +24,7 @@ distractor-setting corpus is built from.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,15 +67,38 @@ class GoldHop:
     kind: str = "bridge"
 
 
+STRUCTURED_KEYS: tuple[str, ...] = (
+    "metadata",
+    "supporting_facts",
+    "context",
+    "evidences",
+    "question_decomposition",
+    "paragraphs",
+)
+"""Metadata fields that hold structure. ``datasets`` >= 5 writes fields whose shape varies across
+rows as JSON text (its ``Json`` feature), so these are decoded when they arrive as strings."""
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def unwrap_metadata(metadata: Any) -> dict[str, Any]:
-    """A row's metadata with a nested ``metadata.metadata`` merged in (inner keys win)."""
+    """A row's metadata as a dict: JSON text decoded, a nested ``metadata.metadata`` merged in
+    (inner keys win), structured fields stored as JSON text decoded."""
+    metadata = _decoded(metadata)
     if not isinstance(metadata, Mapping):
         return {}
     merged = {k: v for k, v in metadata.items() if k != "metadata"}
-    inner = metadata.get("metadata")
+    inner = _decoded(metadata.get("metadata"))
     if isinstance(inner, Mapping):
         merged.update({k: v for k, v in inner.items() if v is not None})
-    return merged
+    return {k: _decoded(v) if k in STRUCTURED_KEYS else v for k, v in merged.items()}
 
 
 def _list(value: Any) -> list[Any]:
@@ -227,17 +251,23 @@ def _wiki2_hops(metadata: Mapping[str, Any]) -> list[GoldHop]:
     return hops
 
 
+def bare_title(title: str) -> str:
+    """A title without its parenthetical qualifier: ``"Kiss and Tell (1945 film)"`` -> ``"Kiss and Tell"``."""
+    return _text(re.sub(r"\s*\([^()]*\)\s*$", "", title)) or _text(title)
+
+
 def _hotpot_hops(question: str, metadata: Mapping[str, Any]) -> list[GoldHop]:
+    """One search per supporting title. Bridge questions: the title the question names comes
+    first and its paragraph names the bridge entity (the other title), whose paragraph holds the
+    answer. Comparison questions: each title is looked up for the fact compared."""
     titles = supporting_titles(metadata)
     folded = question.casefold()
-    # the paragraph the question names comes first; the other one is reached through it
-    ordered = sorted(titles, key=lambda t: 0 if t.casefold() in folded else 1)
-    bridge = metadata.get("type") == "bridge"
-    hops = []
-    for position, title in enumerate(ordered):
-        is_bridge = bridge and position > 0 and title.casefold() not in folded
-        hops.append(GoldHop(title, title if is_bridge else "", (title,), "bridge" if is_bridge else "value"))
-    return hops
+    ordered = sorted(titles, key=lambda t: 0 if bare_title(t).casefold() in folded else 1)
+    if metadata.get("type") == "bridge" and len(ordered) == 2:
+        first, second = ordered
+        bridge = bare_title(second)
+        return [GoldHop(first, bridge, (first,), "bridge"), GoldHop(second, "", (second,), "answer")]
+    return [GoldHop(title, "", (title,), "value") for title in ordered]
 
 
 def gold_hops(dataset: str, question: str, metadata: Any) -> list[GoldHop]:
