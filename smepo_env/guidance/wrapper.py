@@ -157,7 +157,6 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.mask_answers = mask_answers
         self._trace_for = _trace_source(trace_source)
         self.missing_traces = 0
-        self.guided_episodes = 0
 
     def guidance_text(self, task: Task) -> tuple[str | None, dict[str, Any]]:
         """The guidance block for ``task`` and the ``info["guidance"]`` record."""
@@ -175,7 +174,6 @@ class ExpertGuidanceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
             answers = tuple(task.answers) if self.mask_answers else None
             shown, hidden = _masked(trace, self.domain, task.question, answers)
         shown = cut_prefix(shown, self.prefix_ratio)
-        self.guided_episodes += 1
         record.update(
             applied=True,
             hidden=hidden,

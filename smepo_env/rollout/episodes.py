@@ -59,11 +59,6 @@ class Episode:
         """Tool calls made, counted per tool (``{"search": 2}``)."""
         return {str(tool): int(n) for tool, n in dict(self.info.get("tool_calls", {})).items()}
 
-    @property
-    def env_token_share(self) -> float:
-        """Share of completion tokens the environment inserted."""
-        return 1.0 - sum(self.env_mask) / len(self.env_mask) if self.env_mask else 0.0
-
     def transcript(self, tokenizer: Any) -> str:
         """The completion as text (decoded from the ids, special tokens dropped)."""
         return tokenizer.decode(self.completion_ids, skip_special_tokens=True)

@@ -224,11 +224,6 @@ def score_math(
     )
 
 
-def math_equivalent(first: str, second: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
-    """Whether ``second`` is equivalent to the gold answer ``first``."""
-    return verify_math_answer(second, [first], timeout_s).correct
-
-
 # ----- worker processes for calls outside the main thread ---------------------------------------
 
 

@@ -18,7 +18,6 @@ from smepo_env.scoring.math import (
     MathVerdict,
     final_answer_text,
     last_boxed_content,
-    math_equivalent,
     verify_math_answer,
 )
 
@@ -114,6 +113,10 @@ KNOWN_DISAGREEMENTS = [
     ("12", "twelve dollars"),
     ("[1,2)", "1 \\le x < 2"),  # an inequality is compared with an interval only when the prediction is a set
 ]
+
+
+def math_equivalent(gold: str, prediction: str) -> bool:
+    return verify_math_answer(prediction, [gold]).correct
 
 
 @pytest.mark.parametrize(("gold", "prediction"), EQUIVALENT)
