@@ -70,6 +70,10 @@ class RetrievalRequestError(RemoteRetrievalError):
     """The server rejected the request (4xx) or answered in an unexpected shape."""
 
 
+class ToolCallError(SmepoError, ValueError):
+    """A native tool call the environment refuses (bad argument, episode over); its text goes to the model."""
+
+
 def closest_hint(value: object, choices: Iterable[str]) -> str:
     """``" Did you mean 'x'?"`` for the choice closest to ``value``, or ``""`` when none is close."""
     close = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)

@@ -29,6 +29,7 @@ def build_tiny_model(
     hidden_size: int = 64,
     num_layers: int = 2,
     seed: int = 0,
+    chat_template: str = CHAT_TEMPLATE,
 ) -> Path:
     """Train a tokenizer on ``texts``, build a tiny Qwen2 model, save both to ``directory``.
 
@@ -39,6 +40,8 @@ def build_tiny_model(
         hidden_size: model width.
         num_layers: decoder layers.
         seed: torch seed for the random weights.
+        chat_template: the tokenizer's chat template (default plain ChatML; pass
+            ``trl.chat_template_utils.qwen2_5_chat_template`` for ChatML with tool calling).
 
     Returns:
         ``directory`` as a :class:`~pathlib.Path`.
@@ -61,7 +64,7 @@ def build_tiny_model(
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=bpe, pad_token="<|pad|>", bos_token="<|im_start|>", eos_token="<|im_end|>"
     )
-    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.chat_template = chat_template
     tokenizer.save_pretrained(out)
 
     torch.manual_seed(seed)
