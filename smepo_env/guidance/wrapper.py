@@ -28,6 +28,7 @@ import functools
 import math
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -83,13 +84,26 @@ def load_trace_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return traces
 
 
+def _task_trace(task: Task) -> str | None:
+    return task.expert_trace
+
+
+@dataclass(frozen=True)
+class _TraceTable:
+    """Traces looked up by task id, then by question, falling back to the task's own (picklable)."""
+
+    table: Mapping[str, str]
+
+    def __call__(self, task: Task) -> str | None:
+        return self.table.get(task.id, self.table.get(task.question.strip(), task.expert_trace))
+
+
 def _trace_source(spec: TraceSource | Mapping[str, str] | str | os.PathLike[str] | None) -> TraceSource:
     if spec is None:
-        return lambda task: task.expert_trace
+        return _task_trace
     if callable(spec):
         return spec
-    table = dict(spec) if isinstance(spec, Mapping) else load_trace_file(spec)
-    return lambda task: table.get(task.id, table.get(task.question.strip(), task.expert_trace))
+    return _TraceTable(dict(spec) if isinstance(spec, Mapping) else load_trace_file(spec))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -49,12 +49,22 @@ def test_seeded_rollouts_repeat_and_pickle(env_id):
 
 
 @pytest.mark.parametrize("env_id", smepo_env.ENV_IDS)
-@pytest.mark.parametrize("mode", ["none", "full", "prefix"])
+@pytest.mark.parametrize("mode", ["none", "full", "prefix", "masked"])
 def test_every_id_takes_the_guidance_kwarg(env_id, mode):
     env = gym.make(env_id, expert_guidance=mode)
     _, info = env.reset(seed=0)
     assert info["guidance"]["mode"] == mode
     assert info["guidance"]["applied"] == (mode != "none")
+
+
+@pytest.mark.parametrize("env_id", smepo_env.ENV_IDS)
+def test_masked_guidance_rollouts_repeat_and_pickle(env_id):
+    env = gym.make(env_id, expert_guidance="masked")
+    first, second = _rollout(env, seed=3), _rollout(env, seed=3)
+    assert first == second
+    assert "expert" in first[0].lower()  # the guided prompt, not the plain one
+    clone = pickle.loads(pickle.dumps(env))
+    assert _rollout(clone, seed=3) == first
 
 
 def test_catalogue_is_registered_in_one_place():
