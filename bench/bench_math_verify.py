@@ -39,8 +39,8 @@ def main() -> None:
 
     from math_verify import parse, verify
 
-    from smepo_env.benchmarks.math_problems import generate_problems
-    from smepo_env.benchmarks.math_steps import latex_number
+    from smepo_env.benchmarks.math.math_word import generate_problems
+    from smepo_env.benchmarks.math.worked_problem import latex_number
     from smepo_env.scoring.math import verify_math_answer
 
     pairs = _labelled_pairs()

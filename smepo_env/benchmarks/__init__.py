@@ -1,140 +1,34 @@
 """Bundled benchmarks: generated offline, deterministic, versioned, cached on disk.
 
-``load_benchmark(name)`` builds a benchmark the first time it is asked for (in a temporary
-directory swapped in atomically, under a file lock so parallel processes build it once) and
-loads it from the cache afterwards. The cache lives in ``$SMEPO_CACHE_DIR`` (default
-``~/.cache/smepo_env``); each build's directory name carries the benchmark's generator
-version, size and seed, so a changed generator never reads stale files.
+``load_benchmark(name)`` returns a :class:`BundledBenchmark`, building it on first use (see
+:mod:`~smepo_env.benchmarks.cache`). The layout follows the domains:
 
-Every benchmark module exposes ``GENERATOR_VERSION``, ``DOMAIN`` and
-``build(directory, size, seed) -> manifest``.
+* ``search/``: ``fictional_world``, ``world_facts`` (multi-hop questions over a generated
+  corpus), with the question plans, the searching expert and the corpus/index build they share;
+* ``math/``: ``math_word`` (word problems with worked solutions) and its templates;
+* ``code/``: ``code_functions`` (function-writing tasks with hidden tests) and its templates.
+
+Shared by all: the catalogue of names (:mod:`~smepo_env.benchmarks.catalog`), the cache
+(:mod:`~smepo_env.benchmarks.cache`), the split-drawing quota loop
+(:mod:`~smepo_env.benchmarks.split_quotas`) and the plumbing that lets a scripted expert play
+each task in its domain's real environment (:mod:`~smepo_env.benchmarks.expert_play`).
+
+Imports run one way: the environments import this package (for their default tasks); this
+package never imports :mod:`smepo_env.envs`. The expert gets its environment from gymnasium's
+registry by the domain's id (:data:`smepo_env.ENV_ID_BY_DOMAIN`).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from smepo_env.benchmarks.cache import BundledBenchmark, corpus_index_dir, load_benchmark
+from smepo_env.benchmarks.catalog import BENCHMARKS, benchmark_module
+from smepo_env.files import cache_dir  # re-exported: it lived here before smepo_env.files
 
-from retrieval_index.atomic import atomic_directory, file_lock
-from smepo_env.errors import check_choice
-from smepo_env.tasks import Task, load_tasks_jsonl
-
-BENCHMARKS: dict[str, str] = {
-    "fictional-world": "smepo_env.benchmarks.fictional_world",
-    "world-facts": "smepo_env.benchmarks.world_facts",
-    "math-word": "smepo_env.benchmarks.math_problems",
-    "code-functions": "smepo_env.benchmarks.code_tasks",
-}
-"""Benchmark name -> module. The first entry is the default of the search environment."""
-
-SPLITS = ("train", "dev", "test")
-PIPELINE_VERSION = 1
-
-
-def cache_dir() -> Path:
-    """The root of smepo-env's on-disk cache (``$SMEPO_CACHE_DIR`` or ``~/.cache/smepo_env``)."""
-    return Path(os.environ.get("SMEPO_CACHE_DIR", Path.home() / ".cache" / "smepo_env"))
-
-
-def benchmark_module(name: str) -> Any:
-    """The module that builds benchmark ``name``.
-
-    Raises:
-        ValueError: unknown name; the message lists the valid ones and the closest match.
-    """
-    check_choice("benchmark", name, sorted(BENCHMARKS))
-    return importlib.import_module(BENCHMARKS[name])
-
-
-@dataclass(frozen=True)
-class BundledBenchmark:
-    """A built benchmark on disk."""
-
-    name: str
-    directory: Path
-    manifest: dict[str, Any]
-
-    @property
-    def domain(self) -> str:
-        """``"search"``, ``"math"`` or ``"code"``."""
-        return str(self.manifest["domain"])
-
-    @property
-    def splits(self) -> tuple[str, ...]:
-        """The splits this benchmark has."""
-        return tuple(self.manifest["splits"])
-
-    def tasks(self, split: str = "train") -> list[Task]:
-        """The tasks of ``split`` (read once per process).
-
-        Raises:
-            ValueError: unknown split; the message lists the valid ones.
-        """
-        if split not in self.splits:
-            raise ValueError(
-                f"benchmark {self.name!r} has no split {split!r}; expected one of {list(self.splits)}"
-            )
-        return list(_read_tasks(self.directory / f"{split}.jsonl"))
-
-    @property
-    def corpus_path(self) -> Path:
-        """The passage corpus (search benchmarks)."""
-        return self.directory / "corpus.jsonl"
-
-    def index_dir(self) -> Path:
-        """The BM25 index directory of the corpus (search benchmarks)."""
-        return self.directory / "index-bm25"
-
-
-@functools.lru_cache(maxsize=32)
-def _read_tasks(path: Path) -> tuple[Task, ...]:
-    return tuple(load_tasks_jsonl(path))
-
-
-@functools.lru_cache(maxsize=32)
-def load_benchmark(name: str, size: float = 1.0, seed: int = 0) -> BundledBenchmark:
-    """Load (building on first use) the bundled benchmark ``name``.
-
-    Args:
-        name: a key of :data:`BENCHMARKS`.
-        size: scales the benchmark (the fictional world's entity counts and corpus).
-        seed: the generator seed; the default is the published benchmark.
-    """
-    module = benchmark_module(name)
-    if not size > 0:
-        raise ValueError(f"size must be positive, got {size!r}")
-    version = f"v{module.GENERATOR_VERSION}.{PIPELINE_VERSION}"
-    directory = cache_dir() / "benchmarks" / f"{name}-{version}-size{size:g}-seed{seed}"
-    if not (directory / "manifest.json").is_file():
-        with file_lock(directory.with_name(directory.name + ".lock")):
-            if not (directory / "manifest.json").is_file():
-                with atomic_directory(directory) as staging:
-                    manifest = module.build(staging, size=size, seed=seed)
-                    manifest.update(name=name, version=version, size=size, seed=seed)
-                    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    manifest = json.loads((directory / "manifest.json").read_text())
-    return BundledBenchmark(name, directory, manifest)
-
-
-def corpus_index_dir(corpus: Path) -> Path:
-    """A cached BM25 index of a user's JSONL corpus, rebuilt when the file changes."""
-    from retrieval_index.corpus import read_corpus
-    from retrieval_index.store import build_index
-
-    corpus = corpus.resolve()
-    if not corpus.is_file():
-        raise FileNotFoundError(f"corpus file not found: {corpus}")
-    stat = corpus.stat()
-    key = hashlib.sha1(f"{corpus}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    directory = cache_dir() / "corpus-indexes" / f"{corpus.stem}-{key}"
-    if not (directory / "meta.json").is_file():
-        with file_lock(directory.with_name(directory.name + ".lock")):
-            if not (directory / "meta.json").is_file():
-                build_index(read_corpus(corpus), directory, backend="bm25")
-    return directory
+__all__ = [
+    "BENCHMARKS",
+    "BundledBenchmark",
+    "benchmark_module",
+    "cache_dir",
+    "corpus_index_dir",
+    "load_benchmark",
+]

@@ -11,7 +11,7 @@ from gymnasium.utils.env_checker import check_env
 
 import smepo_env  # noqa: F401  (registers the ids)
 from smepo_env.benchmarks import load_benchmark
-from smepo_env.benchmarks.math_problems import GENERATORS, critical_spans, expert_action, generate_problems
+from smepo_env.benchmarks.math.math_word import GENERATORS, critical_spans, expert_action, generate_problems
 from smepo_env.envs.math_env import MathEnv
 
 OWN_TASK = {"id": "own", "question": "What is 1/2 + 1/4?", "answers": ["3/4"]}

@@ -15,7 +15,12 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import smepo_env
-from smepo_env.benchmarks.code_tasks import TEMPLATES, _played_task, expert_actions, generate_problems
+from smepo_env.benchmarks.code.code_functions import (
+    TEMPLATES,
+    _played_task,
+    expert_actions,
+    generate_problems,
+)
 from smepo_env.envs.python_exec import PythonExecEnv
 from smepo_env.scoring.code import extract_code, stdio_test
 

@@ -1,6 +1,6 @@
 """Math templates: simple combinatorics (product rule, permutations, combinations, multisets).
 
-Same contract as :mod:`smepo_env.benchmarks.math_arithmetic`.
+Same contract as :mod:`smepo_env.benchmarks.math.arithmetic_templates`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 
-from smepo_env.benchmarks.math_steps import MathProblem, Step
+from smepo_env.benchmarks.math.worked_problem import MathProblem, Step
 
 Template = Callable[[random.Random], MathProblem | None]
 CATEGORY = "combinatorics"

@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 
 from retrieval_index.store import load_index
-from smepo_env.benchmarks import load_benchmark, world_facts
-from smepo_env.benchmarks.world_facts_data import load_world_facts, same_capital
+from smepo_env.benchmarks import load_benchmark
+from smepo_env.benchmarks.search import world_facts
+from smepo_env.benchmarks.search.world_facts_data import load_world_facts, same_capital
 from smepo_env.envs.search_qa import SearchQAEnv
 from smepo_env.evaluation.policies import make_scripted_policy
 from smepo_env.evaluation.report import summarize

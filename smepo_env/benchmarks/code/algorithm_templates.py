@@ -1,4 +1,4 @@
-"""Code templates for small algorithms (see :mod:`smepo_env.benchmarks.code_spec`)."""
+"""Code templates for small algorithms (see :mod:`smepo_env.benchmarks.code.function_spec`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 import math
 import random
 
-from smepo_env.benchmarks.code_spec import FunctionSpec, random_ints, random_word
+from smepo_env.benchmarks.code.function_spec import FunctionSpec, random_ints, random_word
 
 CATEGORY = "algorithm"
 _BRACKETS = ("()", "[]", "{}", "<>")

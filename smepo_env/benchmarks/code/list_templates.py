@@ -1,10 +1,10 @@
-"""Code templates on lists (see :mod:`smepo_env.benchmarks.code_spec` for the contract)."""
+"""Code templates on lists (see :mod:`smepo_env.benchmarks.code.function_spec` for the contract)."""
 
 from __future__ import annotations
 
 import random
 
-from smepo_env.benchmarks.code_spec import FunctionSpec, ordinal, random_ints
+from smepo_env.benchmarks.code.function_spec import FunctionSpec, ordinal, random_ints
 
 CATEGORY = "list"
 

@@ -1,11 +1,17 @@
-"""Code templates on strings (see :mod:`smepo_env.benchmarks.code_spec` for the contract)."""
+"""Code templates on strings (see :mod:`smepo_env.benchmarks.code.function_spec` for the contract)."""
 
 from __future__ import annotations
 
 import random
 import string
 
-from smepo_env.benchmarks.code_spec import FunctionSpec, ordinal, random_sentence, random_text, random_word
+from smepo_env.benchmarks.code.function_spec import (
+    FunctionSpec,
+    ordinal,
+    random_sentence,
+    random_text,
+    random_word,
+)
 
 CATEGORY = "string"
 

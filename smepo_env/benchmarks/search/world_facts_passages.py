@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from retrieval_index.base import Passage
-from smepo_env.benchmarks.world_facts_data import CityFacts, CountryFacts
+from smepo_env.benchmarks.search.world_facts_data import CityFacts, CountryFacts
 
 _ARTICLE_NAMES = {"Bahamas", "Caribbean", "Comoros", "Gambia", "Maldives", "Philippines", "Seychelles"}
 _ARTICLE_PREFIXES = ("United ", "Republic ", "Democratic ", "Central African ", "Dominican ")

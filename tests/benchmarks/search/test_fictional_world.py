@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from smepo_env.benchmarks.fictional_world import build_world, generate
+from smepo_env.benchmarks.search.fictional_world import build_world, generate
 from smepo_env.evaluation.policies import make_scripted_policy
 from smepo_env.evaluation.report import summarize
 from smepo_env.evaluation.runner import run_scripted

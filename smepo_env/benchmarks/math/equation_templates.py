@@ -1,6 +1,6 @@
 """Math templates: linear equations, from one-step solving to word problems with two unknowns.
 
-Same contract as :mod:`smepo_env.benchmarks.math_arithmetic`: a template takes a
+Same contract as :mod:`smepo_env.benchmarks.math.arithmetic_templates`: a template takes a
 ``random.Random`` and returns a :class:`MathProblem` or ``None`` (draw again).
 """
 
@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
-from smepo_env.benchmarks.math_steps import MathProblem, Step, number, pick_name
+from smepo_env.benchmarks.math.worked_problem import MathProblem, Step, number, pick_name
 
 Template = Callable[[random.Random], MathProblem | None]
 CATEGORY = "linear-equations"

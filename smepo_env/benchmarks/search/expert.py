@@ -1,4 +1,4 @@
-"""The scripted expert: plays a search environment along a question's plan and records the trace.
+"""The scripted search expert: plays a search environment along a question's plan, records the trace.
 
 For every hop the expert writes its plan in ``<think>``, searches, reads the returned
 ``<information>`` text and checks that the hop's evidence sentence is really there before it
@@ -14,9 +14,10 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import gymnasium as gym
+
 from retrieval_index.base import Retriever
-from smepo_env.benchmarks.plans import Hop, QuestionPlan
-from smepo_env.envs.base import TextAgentEnv
+from smepo_env.benchmarks.search.plans import Hop, QuestionPlan
 from smepo_env.tasks import Task
 
 
@@ -64,7 +65,7 @@ def choose_supported_queries(
     return supported
 
 
-def play_expert(env: TextAgentEnv, task: Task, plan: QuestionPlan) -> ExpertEpisode:
+def play_expert(env: gym.Env[str, str], task: Task, plan: QuestionPlan) -> ExpertEpisode:
     """Play ``plan`` in ``env`` on ``task`` and return the actions, trace and reward."""
     env.reset(options={"task": task})
     actions: list[str] = []

@@ -20,26 +20,24 @@ Held-out splits are drawn first; a function specification never repeats across s
 
 from __future__ import annotations
 
-import dataclasses
 import random
-import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from smepo_env.benchmarks.code_algorithms import TEMPLATES as ALGORITHM_TEMPLATES
-from smepo_env.benchmarks.code_arithmetic import TEMPLATES as ARITHMETIC_TEMPLATES
-from smepo_env.benchmarks.code_lists import TEMPLATES as LIST_TEMPLATES
-from smepo_env.benchmarks.code_spec import CodeProblem, render_problem
-from smepo_env.benchmarks.code_strings import TEMPLATES as STRING_TEMPLATES
+from smepo_env.benchmarks.code.algorithm_templates import TEMPLATES as ALGORITHM_TEMPLATES
+from smepo_env.benchmarks.code.arithmetic_templates import TEMPLATES as ARITHMETIC_TEMPLATES
+from smepo_env.benchmarks.code.function_spec import CodeProblem, FunctionSpec, render_problem
+from smepo_env.benchmarks.code.list_templates import TEMPLATES as LIST_TEMPLATES
+from smepo_env.benchmarks.code.string_templates import TEMPLATES as STRING_TEMPLATES
+from smepo_env.benchmarks.expert_play import PerThreadEnv, expert_env, play_split, split_counts
+from smepo_env.benchmarks.split_quotas import Cell, draw_splits
 from smepo_env.tasks import Task, save_tasks_jsonl
 
 GENERATOR_VERSION = 3
 DOMAIN = "code"
 BENCHMARK_NAME = "code-functions"
 SPLIT_SIZES = {"train": 560, "dev": 80, "test": 200}
-GENERATION_ORDER = ("test", "dev", "train")
+"""Tasks per split at size 1.0: multiples of the 4 question types, so each gets the same count."""
 TEMPLATES = {
     "string": STRING_TEMPLATES,
     "list": LIST_TEMPLATES,
@@ -48,49 +46,41 @@ TEMPLATES = {
 }
 """Question type -> templates."""
 MAX_DRAWS_PER_TASK = 100
+"""Template draws allowed per task of a type's quota: a repeated specification, or one whose
+random tests a constant could pass, is skipped."""
 BUILD_THREADS = 4
+"""Tasks played at once: the expert's runs wait on the sandbox's subprocesses, not on Python."""
+EXPERT_MAX_TURNS = 2
+"""The expert's episode: one test run on the examples, then the submission."""
+
+_expert_envs = PerThreadEnv(lambda: expert_env(DOMAIN, max_turns=EXPERT_MAX_TURNS))
 
 
 def generate_problems(size: float = 1.0, seed: int = 0) -> dict[str, list[CodeProblem]]:
     """Draw every split's problems, deterministically from ``size`` and ``seed``.
 
+    Each split is spread evenly over the question types; held-out splits are drawn first, and a
+    function specification already drawn is never used again
+    (see :func:`~smepo_env.benchmarks.split_quotas.draw_splits`).
+
     Raises:
         ValueError: ``size`` is not positive.
         RuntimeError: the templates cannot supply enough distinct tasks for ``size``.
     """
-    if not size > 0:
-        raise ValueError(f"size must be positive, got {size!r}")
-    rng = random.Random(f"{BENCHMARK_NAME}-{GENERATOR_VERSION}-{seed}")
-    seen: set[tuple[str, str]] = set()
-    problems: dict[str, list[CodeProblem]] = {}
-    for split in GENERATION_ORDER:
-        total = max(len(TEMPLATES), round(SPLIT_SIZES[split] * size))
-        drawn: list[CodeProblem] = []
-        for index, category in enumerate(TEMPLATES):
-            quota = total // len(TEMPLATES) + (1 if index < total % len(TEMPLATES) else 0)
-            drawn += _draw_category(rng, category, quota, seen)
-        rng.shuffle(drawn)
-        problems[split] = drawn
-    return {split: problems[split] for split in SPLIT_SIZES}
+    return draw_splits(
+        random.Random(f"{BENCHMARK_NAME}-{GENERATOR_VERSION}-{seed}"),
+        [Cell(category, templates) for category, templates in TEMPLATES.items()],
+        SPLIT_SIZES,
+        size,
+        key=_specification,
+        finish=render_problem,
+        max_draws_per_item=MAX_DRAWS_PER_TASK,
+    )
 
 
-def _draw_category(
-    rng: random.Random, category: str, quota: int, seen: set[tuple[str, str]]
-) -> list[CodeProblem]:
-    drawn: list[CodeProblem] = []
-    for _ in range(quota * MAX_DRAWS_PER_TASK):
-        if len(drawn) == quota:
-            return drawn
-        spec = rng.choice(TEMPLATES[category])(rng)
-        key = (spec.signature, spec.description)
-        if key in seen:
-            continue
-        problem = render_problem(spec, rng)
-        if problem is None:
-            continue
-        seen.add(key)
-        drawn.append(problem)
-    raise RuntimeError(f"only {len(drawn)} of {quota} distinct {category} tasks; lower size")
+def _specification(spec: FunctionSpec) -> tuple[str, str]:
+    """What makes two tasks the same: the signature and what the function must do."""
+    return spec.signature, spec.description
 
 
 def expert_test_program(problem: CodeProblem) -> str:
@@ -113,41 +103,18 @@ def expert_actions(problem: CodeProblem) -> list[str]:
 
 
 def build(directory: Path, size: float = 1.0, seed: int = 0) -> dict[str, Any]:
-    """Build the benchmark's task files into ``directory`` (see :mod:`smepo_env.benchmarks`)."""
+    """Build the benchmark's task files into ``directory`` (see :mod:`smepo_env.benchmarks.cache`)."""
     counts: dict[str, Any] = {}
     for split, problems in generate_problems(size, seed).items():
-        ids = [f"{BENCHMARK_NAME}-{split}-{i:05d}" for i in range(len(problems))]
-        with ThreadPoolExecutor(BUILD_THREADS) as pool:
-            played = list(pool.map(_played_task, ids, problems))
-        tasks = [task for task in played if task is not None]
-        tasks = [
-            dataclasses.replace(task, id=f"{BENCHMARK_NAME}-{split}-{i:05d}") for i, task in enumerate(tasks)
-        ]
+        tasks, dropped = play_split(BENCHMARK_NAME, split, problems, _played_task, threads=BUILD_THREADS)
         save_tasks_jsonl(tasks, Path(directory) / f"{split}.jsonl")
-        counts[split] = {
-            "questions": len(tasks),
-            "dropped_unverified": len(played) - len(tasks),
-            "by_type": dict(sorted(Counter(t.question_type for t in tasks).items())),
-        }
+        counts[split] = split_counts(tasks, dropped, "unverified")
     return {"domain": DOMAIN, "splits": counts}
-
-
-_per_thread = threading.local()
-
-
-def _thread_env() -> Any:
-    """This build thread's own environment (an env instance is not shared between threads)."""
-    if not hasattr(_per_thread, "env"):
-        from smepo_env.envs.python_exec import PythonExecEnv
-
-        placeholder = Task(id="placeholder", question="placeholder", answers=("pass",))
-        _per_thread.env = PythonExecEnv(tasks=[placeholder], max_turns=2)
-    return _per_thread.env
 
 
 def _played_task(task_id: str, problem: CodeProblem) -> Task | None:
     """Let the expert play ``problem``; the finished task, or ``None`` if its run or tests failed."""
-    env = _thread_env()
+    env = _expert_envs.get()
     metadata: dict[str, Any] = {"entry_point": problem.entry_point, "tests": problem.tests}
     task = Task(
         id=task_id,

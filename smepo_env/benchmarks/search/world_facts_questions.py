@@ -21,9 +21,15 @@ import random
 import re
 from collections.abc import Callable
 
-from smepo_env.benchmarks.plans import Hop, QuestionPlan
-from smepo_env.benchmarks.world_facts_data import CityFacts, CountryFacts, WorldFacts, ascii_fold, name_key
-from smepo_env.benchmarks.world_facts_text import (
+from smepo_env.benchmarks.search.plans import Hop, QuestionPlan
+from smepo_env.benchmarks.search.world_facts_data import (
+    CityFacts,
+    CountryFacts,
+    WorldFacts,
+    ascii_fold,
+    name_key,
+)
+from smepo_env.benchmarks.search.world_facts_passages import (
     city_intro,
     city_population,
     country_area,
@@ -36,6 +42,10 @@ from smepo_env.benchmarks.world_facts_text import (
 
 QUOTAS = {"single-hop": 1100, "two-hop": 950, "comparison": 650, "three-hop": 650}
 """Questions per type drawn at size 1.0 over all splits (before unsupported ones are dropped)."""
+
+MAX_ATTEMPTS_PER_QUESTION = 20
+"""Draws allowed per wanted question of a type before the split settles for fewer (a small
+pool runs out of distinct questions)."""
 
 COUNTRY_FACTS = ("capital", "currency", "population", "region")
 
@@ -341,7 +351,7 @@ class QuestionWriter:
         seen: set[str] = set()
         for question_type, count in counts.items():
             made, attempts = 0, 0
-            while made < count and attempts < 20 * count:
+            while made < count and attempts < MAX_ATTEMPTS_PER_QUESTION * count:
                 attempts += 1
                 plan = makers[question_type]()
                 if plan is not None and plan.question not in seen:

@@ -19,72 +19,60 @@ repeats across splits. ``size`` scales the split sizes (1.0: 2,400 train, 300 de
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from smepo_env.benchmarks.math_arithmetic import GENERATORS as ARITHMETIC_GENERATORS
-from smepo_env.benchmarks.math_counting import GENERATORS as COUNTING_GENERATORS
-from smepo_env.benchmarks.math_equations import GENERATORS as EQUATION_GENERATORS
-from smepo_env.benchmarks.math_steps import MathProblem
+import gymnasium as gym
+
+from smepo_env.benchmarks.expert_play import expert_env, play_split, split_counts
+from smepo_env.benchmarks.math.arithmetic_templates import GENERATORS as ARITHMETIC_GENERATORS
+from smepo_env.benchmarks.math.counting_templates import GENERATORS as COUNTING_GENERATORS
+from smepo_env.benchmarks.math.equation_templates import GENERATORS as EQUATION_GENERATORS
+from smepo_env.benchmarks.math.worked_problem import MathProblem
+from smepo_env.benchmarks.split_quotas import Cell, draw_splits
 from smepo_env.tasks import Task, save_tasks_jsonl
 
 GENERATOR_VERSION = 2
 DOMAIN = "math"
 BENCHMARK_NAME = "math-word"
 SPLIT_SIZES = {"train": 2400, "dev": 300, "test": 600}
-GENERATION_ORDER = ("test", "dev", "train")
+"""Problems per split at size 1.0: multiples of the 12 cells (4 types by 3 levels), so every type
+and level gets the same count."""
 GENERATORS = {**ARITHMETIC_GENERATORS, **EQUATION_GENERATORS, **COUNTING_GENERATORS}
 """Question type -> level -> templates."""
 MAX_DRAWS_PER_PROBLEM = 200
+"""Template draws allowed per problem of a cell's quota: a template rejects numbers that give no
+clean problem, and repeats of a question are skipped, so some draws are wasted."""
 
 
 def generate_problems(size: float = 1.0, seed: int = 0) -> dict[str, list[MathProblem]]:
     """Draw every split's problems, deterministically from ``size`` and ``seed``.
 
     Each split is spread evenly over the question types and levels; held-out splits are drawn
-    first, and a question text already drawn is never used again.
+    first, and a question text already drawn is never used again
+    (see :func:`~smepo_env.benchmarks.split_quotas.draw_splits`).
 
     Raises:
         ValueError: ``size`` is not positive.
         RuntimeError: the templates cannot supply enough distinct problems for ``size``.
     """
-    if not size > 0:
-        raise ValueError(f"size must be positive, got {size!r}")
-    rng = random.Random(f"{BENCHMARK_NAME}-{GENERATOR_VERSION}-{seed}")
-    cells = [(category, level) for category, levels in GENERATORS.items() for level in levels]
-    seen: set[str] = set()
-    problems: dict[str, list[MathProblem]] = {}
-    for split in GENERATION_ORDER:
-        total = max(len(cells), round(SPLIT_SIZES[split] * size))
-        drawn: list[MathProblem] = []
-        for index, (category, level) in enumerate(cells):
-            quota = total // len(cells) + (1 if index < total % len(cells) else 0)
-            drawn += _draw_cell(rng, category, level, quota, seen)
-        rng.shuffle(drawn)
-        problems[split] = drawn
-    return {split: problems[split] for split in SPLIT_SIZES}
-
-
-def _draw_cell(
-    rng: random.Random, category: str, level: int, quota: int, seen: set[str]
-) -> list[MathProblem]:
-    templates = GENERATORS[category][level]
-    drawn: list[MathProblem] = []
-    for _ in range(quota * MAX_DRAWS_PER_PROBLEM):
-        if len(drawn) == quota:
-            return drawn
-        problem = rng.choice(templates)(rng)
-        if problem is None or problem.question in seen:
-            continue
-        seen.add(problem.question)
-        drawn.append(problem)
-    if len(drawn) < quota:
-        raise RuntimeError(
-            f"only {len(drawn)} of {quota} distinct {category} level-{level} problems; lower size"
-        )
-    return drawn
+    cells = [
+        Cell(f"{category} level-{level}", templates)
+        for category, levels in GENERATORS.items()
+        for level, templates in levels.items()
+    ]
+    return draw_splits(
+        random.Random(f"{BENCHMARK_NAME}-{GENERATOR_VERSION}-{seed}"),
+        cells,
+        SPLIT_SIZES,
+        size,
+        key=lambda problem: problem.question,
+        finish=lambda problem, _rng: problem,
+        max_draws_per_item=MAX_DRAWS_PER_PROBLEM,
+    )
 
 
 def expert_action(problem: MathProblem) -> str:
@@ -110,32 +98,21 @@ def critical_spans(problem: MathProblem) -> list[dict[str, str]]:
 
 
 def build(directory: Path, size: float = 1.0, seed: int = 0) -> dict[str, Any]:
-    """Build the benchmark's task files into ``directory`` (see :mod:`smepo_env.benchmarks`)."""
-    from smepo_env.envs.math_env import MathEnv
-
-    placeholder = Task(id="placeholder", question="placeholder", answers=("0",))
-    env = MathEnv(tasks=[placeholder], max_turns=1)
+    """Build the benchmark's task files into ``directory`` (see :mod:`smepo_env.benchmarks.cache`)."""
+    env = expert_env(DOMAIN, max_turns=1)
     counts: dict[str, Any] = {}
     for split, problems in generate_problems(size, seed).items():
-        tasks: list[Task] = []
-        dropped = 0
-        for problem in problems:
-            task = _played_task(env, f"{BENCHMARK_NAME}-{split}-{len(tasks):05d}", problem)
-            if task is None:
-                dropped += 1
-            else:
-                tasks.append(task)
+        tasks, dropped = play_split(BENCHMARK_NAME, split, problems, functools.partial(_played_task, env))
         save_tasks_jsonl(tasks, Path(directory) / f"{split}.jsonl")
+        levels = Counter(task.metadata["level"] for task in tasks)
         counts[split] = {
-            "questions": len(tasks),
-            "dropped_unverified": dropped,
-            "by_type": dict(sorted(Counter(t.question_type for t in tasks).items())),
-            "by_level": {str(k): v for k, v in sorted(Counter(t.metadata["level"] for t in tasks).items())},
+            **split_counts(tasks, dropped, "unverified"),
+            "by_level": {str(level): count for level, count in sorted(levels.items())},
         }
     return {"domain": DOMAIN, "splits": counts}
 
 
-def _played_task(env: Any, task_id: str, problem: MathProblem) -> Task | None:
+def _played_task(env: gym.Env[str, str], task_id: str, problem: MathProblem) -> Task | None:
     """Let the expert play ``problem`` in ``env``; the finished task, or ``None`` if it failed."""
     task = Task(
         id=task_id,

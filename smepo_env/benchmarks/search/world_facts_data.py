@@ -19,6 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 NEARBY_CITIES = 3
+"""Nearest cities of the same country listed in a city's passage: several names to read past."""
+LARGEST_CITIES = 3
+"""Most populous cities listed in a country's passage."""
+DISTANCE_BLOCK_ROWS = 512
+"""Cities per block of the nearest-city search within a country: bounds the block's similarity
+matrix (these rows by all the country's cities) for countries with thousands of cities."""
 _DISSOLVED = {"AN", "CS"}  # GeoNames still lists the Netherlands Antilles and Serbia and Montenegro
 _CAPITAL_SUFFIXES = ("", " d c", " city", " state", " city state")
 
@@ -126,8 +132,8 @@ def _nearby_city_ids(cities: list[dict]) -> dict[int, tuple[int, ...]]:
     id_array = np.array(ids)
     k = min(NEARBY_CITIES, len(cities) - 1)
     nearby: dict[int, tuple[int, ...]] = {}
-    for start in range(0, len(cities), 512):
-        block = points[start : start + 512]
+    for start in range(0, len(cities), DISTANCE_BLOCK_ROWS):
+        block = points[start : start + DISTANCE_BLOCK_ROWS]
         similarity = np.multiply.outer(block[:, 0], points[:, 0])  # cosine of the angle: larger is nearer
         similarity += np.multiply.outer(block[:, 1], points[:, 1])
         similarity += np.multiply.outer(block[:, 2], points[:, 2])
@@ -219,7 +225,7 @@ def load_world_facts() -> WorldFacts:
             if len(matches) == 1 and matches[0]["population"] > 0:
                 capital_city_id = matches[0]["geonameid"]
                 capital = matches[0]["name"]  # the spelling of its city passage ("Hagåtña", not "Hagatna")
-        biggest = sorted(by_country[code], key=lambda c: (-c["population"], c["geonameid"]))[:3]
+        biggest = sorted(by_country[code], key=lambda c: (-c["population"], c["geonameid"]))[:LARGEST_CITIES]
         neighbours = [
             geo_countries[n]["name"].strip() for n in geo["neighbours"].split(",") if n in geo_countries
         ]
