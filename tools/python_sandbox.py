@@ -71,17 +71,19 @@ from tools.sandbox_host import (
 )
 from tools.sandbox_outcome import format_result, interpret_run, sandbox_error_result
 from tools.sandbox_process import RawRun, run_launcher
+from tools.sandbox_test_plan import StdioTest
+from tools.sandbox_tests import STARTUP_ALLOWANCE_S, TestReport, harness_source, judge_tests, prepare_tests
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from tools.sandbox_tests import TestReport
 
 __all__ = [
     "ExecutionResult",
     "PythonSandbox",
     "SandboxConfig",
     "SandboxUnavailableError",
+    "StdioTest",
+    "TestReport",
     "available_isolation_levels",
     "format_result",
 ]
@@ -142,15 +144,40 @@ class PythonSandbox:
     def run_tests(
         self,
         code: str,
-        tests: str | Sequence[str],
+        tests: str | Sequence[str | StdioTest],
         *,
         setup: str = "",
         per_test_timeout_s: float | None = None,
     ) -> TestReport:
-        """Run a solution against hidden tests; see :func:`tools.sandbox_tests.run_tests`."""
-        from tools.sandbox_tests import run_tests
+        """Run a solution against hidden tests; each test in its own process in the sandbox.
 
-        return run_tests(self, code, tests, setup=setup, per_test_timeout_s=per_test_timeout_s)
+        The sandbox only computes the values the tests need from the solution; every
+        comparison with an expected value is made here (see :mod:`tools.sandbox_tests`).
+
+        Args:
+            code: the solution's source; any text (a syntax error fails every test).
+            tests: assert-style test code (each top-level ``assert`` one test), or a sequence
+                of tests, each a test source or a :class:`tools.sandbox_test_plan.StdioTest`.
+            setup: code run before every source test (after the solution).
+            per_test_timeout_s: wall-clock limit per test; ``None`` means the config's timeout.
+
+        Raises:
+            ValueError: ``tests`` is empty or not valid Python, or the timeout is not positive.
+            SandboxUnavailableError: only for a configuration this machine cannot honour.
+        """
+        per_test = per_test_timeout_s if per_test_timeout_s is not None else self.config.timeout_s
+        if not per_test > 0:
+            raise ValueError(f"per_test_timeout_s must be > 0, got {per_test_timeout_s!r}")
+        plans, payload = prepare_tests(code, tests, setup)
+        execution, report = self._execute(
+            self.isolation,
+            program=["-c", harness_source(), "{report_fd}", f"{per_test:g}"],
+            files={},
+            stdin=payload,
+            timeout_s=per_test * len(plans) + STARTUP_ALLOWANCE_S,
+            with_report=True,
+        )
+        return judge_tests(plans, report, execution)
 
     def _execute(
         self,
@@ -220,7 +247,9 @@ class PythonSandbox:
             "timeout": f"{timeout_s:.3f}",
             "workdir": work_dir,
             "mountpoint": NAMESPACE_WORK_DIR,
-            "tmpfs_mb": str(config.max_file_mb),
+            "disk_mb": str(config.disk_mb),
+            "inodes": str(config.max_files),
+            "seccomp": "1",
             "cpu": str(config.cpu_limit_s),
             "as": str(config.memory_mb << 20),
             "fsize": str(config.max_file_mb << 20),
@@ -233,8 +262,8 @@ class PythonSandbox:
         argv = [level]
         argv += [f"{key}={value}" for key, value in options.items()]
         if level == "namespace":
-            argv += [f"hide={path}" for path in layout.hidden_dirs]
-            argv += [f"expose={path}" for path in layout.exposed_paths]
+            argv += [f"bind={path}" for path in layout.visible_paths]
+            argv += [f"mask={path}" for path in layout.masked_paths]
         return [*argv, "--", layout.executable, "-S", "-s", "-u", *program]
 
 

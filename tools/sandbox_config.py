@@ -27,8 +27,10 @@ class SandboxConfig:
         memory_mb: address-space limit per process, in MiB.
         max_output_bytes: bytes of stdout (head) and of stderr (tail) kept for the result; a
             program that writes more than 64 times this in total is stopped.
-        max_file_mb: largest file the program may write, in MiB; also the size of the private
-            ``/tmp`` and ``/dev/shm`` in namespace isolation.
+        max_file_mb: largest file the program may write, in MiB (RLIMIT_FSIZE).
+        disk_mb: in namespace isolation, the bytes all of a run's writes may take in total,
+            in MiB: the work directory, ``/tmp`` and ``/dev/shm`` share one tmpfs of this size.
+        max_files: in namespace isolation, the most files and directories that tmpfs holds.
         max_processes: process/thread limit (RLIMIT_NPROC) of the run's user; not enforced
             at isolation ``"none"`` (root ignores it there).
         isolation: ``"auto"`` (strongest available), ``"namespace"``, ``"user"`` or ``"none"``.
@@ -48,6 +50,8 @@ class SandboxConfig:
     memory_mb: int = 512
     max_output_bytes: int = 16_384
     max_file_mb: int = 32
+    disk_mb: int = 64
+    max_files: int = 4096
     max_processes: int = 16
     isolation: str = "auto"
     uid_base: int = 60_000
@@ -60,7 +64,14 @@ class SandboxConfig:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s!r}")
         if self.cpu_s is not None and not self.cpu_s > 0:
             raise ValueError(f"cpu_s must be > 0 or None, got {self.cpu_s!r}")
-        for name, minimum in (("memory_mb", 32), ("max_output_bytes", 64), ("max_file_mb", 1)):
+        minimums = (
+            ("memory_mb", 32),
+            ("max_output_bytes", 64),
+            ("max_file_mb", 1),
+            ("disk_mb", 1),
+            ("max_files", 16),
+        )
+        for name, minimum in minimums:
             if getattr(self, name) < minimum:
                 raise ValueError(f"{name} must be >= {minimum}, got {getattr(self, name)!r}")
         if self.max_processes < 1:
@@ -98,6 +109,9 @@ class ExecutionResult:
         stderr_bytes: bytes the program wrote to stderr in total.
         stdout_truncated: the end of stdout was left out.
         stderr_truncated: the start of stderr was left out.
+        memory_guard: how memory outside ``RLIMIT_AS`` was capped: ``"seccomp"`` (the calls
+            that hold unaccounted memory were denied, :mod:`tools.sandbox_seccomp`) or ``""``
+            when the program did not start.
     """
 
     stdout: str
@@ -113,6 +127,12 @@ class ExecutionResult:
     stderr_bytes: int = 0
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    memory_guard: str = ""
+
+    @property
+    def isolation_summary(self) -> str:
+        """``level+memory_guard`` (``"namespace+seccomp"``), the ``isolation`` of an env's info."""
+        return f"{self.isolation}+{self.memory_guard}" if self.memory_guard else self.isolation
 
     @property
     def ok(self) -> bool:

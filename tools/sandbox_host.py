@@ -12,7 +12,6 @@ import fcntl
 import functools
 import importlib.util
 import os
-import pwd
 import py_compile
 import random
 import shutil
@@ -34,21 +33,24 @@ LAUNCHER_PATH = os.path.join(TOOLS_DIR, "sandbox_launcher.py")
 
 @dataclass(frozen=True)
 class InterpreterLayout:
-    """Where the interpreter lives and what namespace isolation must hide or keep visible.
+    """Where the interpreter lives and what namespace isolation shows of the host.
 
     Attributes:
         executable: the interpreter that runs launcher and program (this process's own).
         site_dirs: site-packages directories put on the program's ``PYTHONPATH`` (the
             program runs with ``-S``, so ``.pth`` files are not processed).
-        hidden_dirs: home directories covered by an empty tmpfs in namespace isolation.
-        exposed_paths: paths under ``hidden_dirs`` bound back in read-only (the prefixes of
-            the interpreter, when it lives in a home directory, as pyenv puts it in ``/root``).
+        visible_paths: the only host paths a namespace-isolated program sees, read-only: the
+            system's libraries (:data:`SYSTEM_PATHS`) and the interpreter's prefixes, its
+            standard library and site-packages.
+        masked_paths: directories inside ``visible_paths`` covered by an empty directory:
+            this project's own packages, whose benchmark generators could rebuild hidden
+            tests.
     """
 
     executable: str
     site_dirs: tuple[str, ...]
-    hidden_dirs: tuple[str, ...]
-    exposed_paths: tuple[str, ...]
+    visible_paths: tuple[str, ...]
+    masked_paths: tuple[str, ...]
 
 
 def _outermost(paths: set[str]) -> tuple[str, ...]:
@@ -61,28 +63,43 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
-SCRATCH_DIRS: tuple[str, ...] = ("/tmp", "/dev/shm")
-"""Directories the launcher replaces with a private tmpfs inside the sandbox."""
+SYSTEM_PATHS: tuple[str, ...] = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+)
+"""Host paths every namespace-isolated run sees (shared libraries the interpreter loads)."""
+OWN_PACKAGES: tuple[str, ...] = ("smepo_env", "tools", "retrieval_index")
+"""This project's packages, hidden from the sandbox when installed into a site directory."""
 
 
 @functools.cache
 def interpreter_layout() -> InterpreterLayout:
     """Compute (once per process) the interpreter layout of this machine."""
     site_dirs = tuple(path for path in site.getsitepackages() if os.path.isdir(path))
-    homes = {"/root", "/home"}
-    with contextlib.suppress(KeyError):
-        homes.add(pwd.getpwuid(os.geteuid()).pw_dir)
-    hidden = _outermost(
-        {os.path.realpath(home) for home in homes if os.path.isdir(home)} - {"/"},
-    )
     needed = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site_dirs}
     needed.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
     real_needed = {os.path.realpath(path) for path in needed if os.path.exists(path)}
-    # Paths the interpreter needs under a hidden home or under the scratch tmpfs mounted on
-    # /tmp and /dev/shm (a virtualenv in /tmp, say) are bound back inside the sandbox.
-    covered = (*hidden, *SCRATCH_DIRS)
-    exposed = _outermost({path for path in real_needed if any(path.startswith(top + "/") for top in covered)})
-    return InterpreterLayout(sys.executable, site_dirs, hidden, exposed)
+    system = {path for path in SYSTEM_PATHS if os.path.lexists(path)}
+    # Symlinked system paths (/bin -> usr/bin) are recreated as links, not followed.
+    visible = tuple(
+        sorted(set(_outermost(real_needed | {p for p in system if not os.path.islink(p)})) | system)
+    )
+    masked = tuple(
+        os.path.join(site_dir, package)
+        for site_dir in site_dirs
+        for package in OWN_PACKAGES
+        if os.path.isdir(os.path.join(site_dir, package))
+    )
+    return InterpreterLayout(sys.executable, site_dirs, visible, masked)
 
 
 class UidSlots:
@@ -135,12 +152,45 @@ class UidSlots:
             time.sleep(0.01)
 
 
+WORK_DIR_PREFIX = "smepo-sandbox-"
+_swept_roots: set[tuple[int, str]] = set()
+
+
 def make_work_dir(root: str | None, owner_uid: int | None) -> str:
-    """Create an empty private work directory (mode 0700), owned by ``owner_uid`` when given."""
-    path = tempfile.mkdtemp(prefix="smepo-sandbox-", dir=root)
+    """Create an empty private work directory (mode 0700), owned by ``owner_uid`` when given.
+
+    Its name carries this process's pid (``smepo-sandbox-<pid>-<random>``); the first call per
+    process and root removes the work directories of processes that no longer exist
+    (:func:`sweep_stale_work_dirs`), so a killed env leaves nothing behind for long.
+    """
+    directory = root or tempfile.gettempdir()
+    if (os.getpid(), directory) not in _swept_roots:
+        _swept_roots.add((os.getpid(), directory))
+        sweep_stale_work_dirs(directory)
+    path = tempfile.mkdtemp(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-", dir=root)
     if owner_uid is not None:
         os.chown(path, owner_uid, owner_uid)
     return path
+
+
+def sweep_stale_work_dirs(root: str) -> list[str]:
+    """Remove the work directories in ``root`` whose creating process is gone; return them."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            pid_text = entry.name[len(WORK_DIR_PREFIX) :].partition("-")[0]
+            if not (entry.name.startswith(WORK_DIR_PREFIX) and pid_text.isdigit()):
+                continue
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                remove_tree(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                continue  # alive under another uid
+    return removed
 
 
 def remove_tree(path: str) -> None:

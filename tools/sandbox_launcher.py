@@ -35,6 +35,8 @@ import resource
 import sys
 import time
 
+import sandbox_seccomp
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
@@ -46,6 +48,16 @@ PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 SYS_MOUNT_SETATTR = 442  # same number on every architecture (added in Linux 5.12)
 AT_FDCWD, AT_RECURSIVE = -100, 0x8000
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID = 0x1, 0x2
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+DEVICES = ("null", "zero", "full", "random", "urandom")
+"""Device nodes the sandbox sees (bound read-write from the host's /dev)."""
+DEVICE_LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+}
 
 LIMITS = {
     "cpu": resource.RLIMIT_CPU,
@@ -56,6 +68,10 @@ LIMITS = {
 }
 
 _libc = ctypes.CDLL(None, use_errno=True)
+try:
+    _SECCOMP_PROGRAM = sandbox_seccomp.filter_program()  # built once; the fork server keeps it
+except OSError:
+    _SECCOMP_PROGRAM = b""
 
 
 class _MountAttr(ctypes.Structure):
@@ -122,12 +138,64 @@ def _write_id_maps(uid: int, gid: int) -> None:
             handle.write(text)
 
 
-def _enter_namespaces(options: dict[str, list[str]]) -> None:
-    """Unshare namespaces and build the file-system view (runs in L, before the fork of C).
+def _open_bind_sources(paths: list[str]) -> list[tuple[str, int, str]]:
+    """``(path, O_PATH fd, symlink target or "")`` for every host path to show in the sandbox."""
+    sources = []
+    for path in paths:
+        try:
+            if os.path.islink(path):
+                sources.append((path, -1, os.readlink(path)))
+            else:
+                sources.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC), ""))
+        except OSError:
+            continue  # a path this machine does not have (/lib32, say)
+    return sources
 
-    Order matters: everything is mounted first, then the whole tree is made read-only in one
-    recursive ``mount_setattr``, then only the scratch tmpfs and the work dir are made
-    writable again (clearing just the read-only bit keeps any flag the host locked).
+
+def _show(root: str, path: str, fd: int, link: str) -> None:
+    """Make host ``path`` (open as ``fd``, or a symlink to ``link``) appear at ``root + path``."""
+    target = root + path
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if link:
+        if not os.path.lexists(target):
+            os.symlink(link, target)
+        return
+    if os.path.isdir(f"/proc/self/fd/{fd}"):
+        os.makedirs(target, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+    else:
+        if not os.path.exists(target):
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+        _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND)
+
+
+def _copy_inputs(work_fd: int, destination: str, uid: int | None) -> None:
+    """Copy the run's input files (``main.py``) from the host work dir into the sandbox's."""
+    for name in os.listdir(work_fd):
+        source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=work_fd)
+        try:
+            target = os.open(os.path.join(destination, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                while chunk := os.read(source, 1 << 16):
+                    os.write(target, chunk)
+                if uid is not None:
+                    os.fchown(target, uid, uid)
+            finally:
+                os.close(target)
+        finally:
+            os.close(source)
+
+
+def _enter_namespaces(options: dict[str, list[str]]) -> None:
+    """Unshare namespaces and build the sandbox's file system (in L, before the fork of C).
+
+    The new root is an empty tmpfs holding only read-only binds of the ``bind=`` paths (the
+    interpreter, its libraries, a few ``/etc`` files), ``/dev``'s harmless devices, an empty
+    ``/proc`` (C mounts a fresh one) and one scratch tmpfs of ``disk_mb`` MiB and ``inodes``
+    files that holds ``/tmp``, ``/dev/shm`` and the work directory, so every write of the
+    run shares one quota and disappears with the mount namespace. The old root stays at
+    ``/.old`` until C has mounted ``/proc`` (a user namespace may only mount a proc while a
+    full one is visible), then C detaches it.
     """
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC
     if os.geteuid() != 0:
@@ -137,29 +205,51 @@ def _enter_namespaces(options: dict[str, list[str]]) -> None:
     if flags & CLONE_NEWUSER:
         _write_id_maps(uid, gid)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    work_fd = os.open(options["workdir"][0], os.O_PATH | os.O_DIRECTORY)
-    exposed = [(path, os.open(path, os.O_PATH)) for path in options.get("expose", [])]
-    for hidden in options.get("hide", []):
-        _mount("tmpfs", hidden, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-        for path, fd in exposed:
-            if path.startswith(hidden.rstrip("/") + "/"):
-                os.makedirs(path, exist_ok=True)
-                _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-    writable = [path for path in ("/tmp", "/dev/shm") if os.path.isdir(path)]
-    for scratch in writable:
-        _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={options['tmpfs_mb'][0]}m")
-        for path, fd in exposed:  # an interpreter living there (a virtualenv in /tmp) stays visible
-            if path.startswith(scratch + "/"):
-                os.makedirs(path, exist_ok=True)
-                _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    host_work = options["workdir"][0]
+    work_fd = os.open(host_work, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    sources = _open_bind_sources(options.get("bind", []))
+    devices = _open_bind_sources([f"/dev/{name}" for name in DEVICES])
+    run_uid = int(options["uid"][0]) if "uid" in options else None
+    root = host_work  # the new root is mounted over the host work dir (it exists, and is ours)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=4096")
+    for path, fd, link in sources:
+        if not path.startswith("/tmp/"):
+            _show(root, path, fd, link)
+    for path in options.get("mask", []):  # our own packages: not readable by the program
+        if os.path.isdir(root + path):
+            _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0555,size=4k,nr_inodes=1")
+    scratch = root + "/tmp"
+    os.makedirs(scratch, exist_ok=True)
+    quota = f"mode=1777,size={options['disk_mb'][0]}m,nr_inodes={options['inodes'][0]}"
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, quota)
+    for path, fd, link in sources:  # an interpreter living in /tmp (a virtualenv) stays visible
+        if path.startswith("/tmp/"):
+            _show(root, path, fd, link)
+    for path, fd, link in devices:
+        _show(root, path, fd, link)
+    for name, link in DEVICE_LINKS.items():
+        os.symlink(link, f"{root}/dev/{name}")
+    os.makedirs(f"{root}/dev/shm")
+    os.makedirs(f"{scratch}/.shm", mode=0o1777)
+    os.chmod(f"{scratch}/.shm", 0o1777)
+    _mount(f"{scratch}/.shm", f"{root}/dev/shm", None, MS_BIND)
     mountpoint = options["mountpoint"][0]
-    os.makedirs(mountpoint, exist_ok=True)
-    _mount(f"/proc/self/fd/{work_fd}", mountpoint, None, MS_BIND)
+    os.makedirs(root + mountpoint, mode=0o700)
+    _copy_inputs(work_fd, root + mountpoint, run_uid)
+    if run_uid is not None:
+        os.chown(root + mountpoint, run_uid, run_uid)
+    for directory in ("/proc", "/.old"):
+        os.makedirs(root + directory, exist_ok=True)
+    _check(
+        _libc.syscall(SYS_PIVOT_ROOT[os.uname().machine], os.fsencode(root), os.fsencode(root + "/.old")),
+        "pivot_root",
+    )
+    os.chdir("/")
     _set_mount_attributes("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, recursive=True)
-    for path in [*writable, mountpoint]:
+    for path in ("/tmp", "/dev/shm"):
         _set_mount_attributes(path, 0, MOUNT_ATTR_RDONLY, recursive=False)
     os.chdir(mountpoint)
-    for fd in [work_fd, *(fd for _, fd in exposed)]:
+    for fd in [work_fd, *(fd for _, fd, _ in sources + devices if fd >= 0)]:
         os.close(fd)
 
 
@@ -180,6 +270,9 @@ def _exec_untrusted(options: dict[str, list[str]], argv: list[str], status_fd: i
             os.setgid(uid)
             os.setuid(uid)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        if "seccomp" in options:
+            sandbox_seccomp.install(_SECCOMP_PROGRAM)
+            _report(status_fd, "guard seccomp")
         os.execv(argv[0], argv)
     except BaseException as error:
         _report(status_fd, f"error exec: {error}")
@@ -200,8 +293,13 @@ def _run_init(options: dict[str, list[str]], argv: list[str], status_fd: int) ->
     """
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    # Best effort: without a fresh /proc the host's stays, read-only, with host pids visible.
+    # Best effort: without a fresh /proc the sandbox has an empty one.
     _quietly(_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    try:
+        _check(_libc.umount2(b"/.old", MNT_DETACH), "umount /.old")  # the host's root: gone for good
+    except OSError as error:
+        _report(status_fd, f"error setup: {error}")
+        os._exit(1)
     untrusted = os.fork()
     if untrusted == 0:
         _exec_untrusted(options, argv, status_fd)

@@ -67,6 +67,7 @@ def interpret_run(raw: RawRun, level: str, config: SandboxConfig, timeout_s: flo
         stderr_bytes=raw.stderr_total,
         stdout_truncated=stdout_cut,
         stderr_truncated=stderr_cut,
+        memory_guard=outcome.get("guard", ""),
     )
 
 

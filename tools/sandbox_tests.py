@@ -1,40 +1,49 @@
-"""Hidden-test runner of the code benchmark: a solution against assert-style tests, in the sandbox.
+"""Hidden-test runner of the code benchmark, host side: what goes into the sandbox, and the verdict.
 
-Each test runs in its own process, forked inside the sandbox by the harness
-(:mod:`tools.sandbox_harness`), as ``solution; setup; test`` in a fresh namespace whose
-``__name__`` is ``"solution"`` (so ``if __name__ == "__main__":`` blocks do not run). One test
-failing, hanging (per-test timeout), crashing or calling ``sys.exit`` / ``os._exit`` does not
-affect the others.
+:meth:`tools.python_sandbox.PythonSandbox.run_tests` runs a solution against hidden tests. This
+module does the two halves that happen on the host, and imports nothing of the sandbox:
 
-What the count can be trusted for: ``passed`` comes only from the harness's report pipe, never
-from the program's output, and every test missing from the report counts as failed. Printing,
-exiting, crashing, hanging, killing the harness or writing files cannot raise the count.
-The harness never runs solution code itself and is non-dumpable, so its report fd cannot be
-reached from a test process. A test process *can* forge its own verdict (it shares its
-process with the solution, which could write ``ok`` to its verdict pipe or return objects
-whose ``__eq__`` is always true): the count is robust to accidents and to junk, not to code
-written to fool this harness. Test sources are in the test process's memory, so they are not
-secret from a solution that inspects frames either.
+* :func:`prepare_tests` splits each test into sandbox steps and host checks
+  (:mod:`tools.sandbox_test_plan`) and builds the payload of the in-sandbox harness
+  (:mod:`tools.sandbox_harness`): the solution and, per test, only the statements and the
+  expressions whose values are needed, never an expected value;
+* :func:`judge_tests` reads the values the harness sent back (plain data,
+  :mod:`tools.sandbox_plain`) and evaluates every check here.
+
+Each test runs in its own process, forked inside the sandbox, as ``solution; setup; test`` in
+a fresh namespace whose ``__name__`` is ``"solution"``. One test failing, hanging (per-test
+timeout), crashing or calling ``sys.exit`` does not affect the others. A test without values
+counts as failed, so killing the harness, exiting, printing, writing to any file descriptor,
+or returning objects with a forged ``__eq__`` cannot raise the count: a submission passes a
+test only by returning the expected values.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 from tools.sandbox_config import ExecutionResult
-
-if TYPE_CHECKING:
-    from tools.python_sandbox import PythonSandbox
+from tools.sandbox_plain import NotPlainData, decode_results
+from tools.sandbox_test_plan import StdioTest, TestPlan, plan_stdio_test, plan_test
 
 HARNESS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_harness.py")
 STARTUP_ALLOWANCE_S = 2.0
 """Wall-clock time allowed on top of the tests' own timeouts (interpreter start, clean-up)."""
+
+__all__ = [
+    "STARTUP_ALLOWANCE_S",
+    "StdioTest",
+    "TestOutcome",
+    "TestReport",
+    "harness_source",
+    "judge_tests",
+    "prepare_tests",
+    "split_tests",
+]
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ class TestOutcome:
 
     Attributes:
         test: the test's source (without its setup).
-        passed: whether it ran to the end without raising.
+        passed: whether every check of the test held.
         error: for a failed test, ``"ExceptionType: message"`` or why it has no verdict.
     """
 
@@ -56,7 +65,7 @@ class TestOutcome:
 
 @dataclass(frozen=True)
 class TestReport:
-    """The result of :func:`run_tests`.
+    """The result of running hidden tests.
 
     Attributes:
         passed: tests that passed.
@@ -94,6 +103,8 @@ def split_tests(test_code: str) -> list[tuple[str, str]]:
     Raises:
         ValueError: ``test_code`` is not valid Python.
     """
+    import ast
+
     try:
         module = ast.parse(test_code)
     except SyntaxError as error:
@@ -115,62 +126,76 @@ def split_tests(test_code: str) -> list[tuple[str, str]]:
 
 
 @cache
-def _harness_source() -> str:
+def harness_source() -> str:
+    """The source of the in-sandbox harness, run as ``python -c``."""
     with open(HARNESS_PATH, encoding="utf-8") as handle:
         return handle.read()
 
 
-def run_tests(
-    sandbox: PythonSandbox,
-    code: str,
-    tests: str | Sequence[str],
-    *,
-    setup: str = "",
-    per_test_timeout_s: float | None = None,
-) -> TestReport:
-    """Run ``code`` against hidden tests in ``sandbox``; each test in its own process.
+def prepare_tests(
+    code: str, tests: str | Sequence[str | StdioTest], setup: str = ""
+) -> tuple[list[TestPlan], bytes]:
+    """Plan every test and build the harness's stdin payload.
 
     Args:
-        sandbox: the sandbox (its config gives the limits and isolation).
-        code: the solution's source; any text (a syntax error fails every test).
-        tests: assert-style test code, split by :func:`split_tests`, or a sequence of test
-            sources, each one test.
-        setup: code run before every test (after the solution), for sequences of tests.
-        per_test_timeout_s: wall-clock limit per test; ``None`` means the config's timeout.
+        code: the solution's source (any text; a syntax error fails every test).
+        tests: assert-style test code, split by :func:`split_tests`, or a sequence of tests,
+            each a test source or a :class:`StdioTest`.
+        setup: code run before every source test (after the solution).
 
     Raises:
-        ValueError: ``tests`` is empty or not valid Python.
+        ValueError: ``tests`` is empty, a test is neither text nor a :class:`StdioTest`,
+            or a test or the setup is not valid Python.
     """
-    pairs = split_tests(tests) if isinstance(tests, str) else [(setup, test) for test in tests]
-    if not pairs:
+    if isinstance(tests, str):
+        plans = [plan_test(test_setup, test) for test_setup, test in split_tests(tests)]
+    else:
+        plans = []
+        for index, test in enumerate(tests):
+            if isinstance(test, StdioTest):
+                plans.append(plan_stdio_test(test))
+            elif isinstance(test, str):
+                try:
+                    plans.append(plan_test(setup, test))
+                except ValueError as error:
+                    raise ValueError(f"test {index}: {error}") from error
+            else:
+                raise ValueError(
+                    f"test {index} must be a source string or a StdioTest, got {type(test).__name__}"
+                )
+    if not plans:
         raise ValueError("tests must contain at least one test, got none")
-    for index, (setup_source, test) in enumerate(pairs):
-        for what, source in (("setup", setup_source), (f"test {index}", test)):
-            try:
-                ast.parse(source)
-            except SyntaxError as error:
-                raise ValueError(f"{what} is not valid Python: {error}") from error
-    per_test = per_test_timeout_s if per_test_timeout_s is not None else sandbox.config.timeout_s
-    if not per_test > 0:
-        raise ValueError(f"per_test_timeout_s must be > 0, got {per_test_timeout_s!r}")
-    payload = json.dumps({"solution": code, "tests": pairs}, ensure_ascii=False)
-    execution, report = sandbox._execute(
-        sandbox.isolation,
-        program=["-c", _harness_source(), "{report_fd}", f"{per_test:g}"],
-        files={},
-        stdin=payload.encode("utf-8", "surrogateescape"),
-        timeout_s=per_test * len(pairs) + STARTUP_ALLOWANCE_S,
-        with_report=True,
-    )
-    verdicts: dict[int, tuple[bool, str]] = {}
+    payload = {"solution": code, "tests": [[list(step) for step in plan.steps] for plan in plans]}
+    return plans, json.dumps(payload, ensure_ascii=False).encode("utf-8", "surrogateescape")
+
+
+def judge_tests(plans: Sequence[TestPlan], report: bytes, execution: ExecutionResult) -> TestReport:
+    """Decide every test here from the values in the harness's ``report`` (one JSON line per test)."""
+    lines: dict[int, dict[str, object]] = {}
     for line in report.decode("utf-8", "replace").splitlines():
         try:
             entry = json.loads(line)
-            verdicts.setdefault(int(entry["index"]), (entry["passed"] is True, str(entry["error"])))
-        except (ValueError, KeyError, TypeError):
+            index = entry["index"]
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
-    missing = f"no verdict: the run ended early ({execution.error or 'harness exited'})"
-    outcomes = tuple(
-        TestOutcome(test, *verdicts.get(index, (False, missing))) for index, (_, test) in enumerate(pairs)
-    )
-    return TestReport(sum(outcome.passed for outcome in outcomes), len(pairs), outcomes, execution)
+        if type(index) is int and isinstance(entry, dict):
+            lines.setdefault(index, entry)
+    missing = f"no values: the run ended early ({execution.error or 'harness exited'})"
+    outcomes = []
+    for index, plan in enumerate(plans):
+        entry = lines.get(index)
+        if plan.unsupported:
+            passed, error = plan.judge([])
+        elif entry is None:
+            passed, error = False, missing
+        elif "values" in entry:
+            try:
+                results = decode_results(str(entry["values"]))
+            except NotPlainData as refused:
+                passed, error = False, f"NotPlainData: {refused}"
+            else:
+                passed, error = plan.judge(results)
+        else:
+            passed, error = False, str(entry.get("error", "no values"))[:300]
+        outcomes.append(TestOutcome(plan.source, passed, error))
+    return TestReport(sum(outcome.passed for outcome in outcomes), len(plans), tuple(outcomes), execution)

@@ -73,7 +73,11 @@ def run_python_tool(sandbox: Any, code: str) -> ToolOutcome:
         result = sandbox.run(code)
     except Exception as error:  # a sandbox that cannot start must not end the episode with a crash
         return ToolOutcome(f"[Sandbox error: {error}]", {"tool_error": str(error)})
-    info: dict[str, Any] = {"exit_code": result.exit_code, "timed_out": result.timed_out}
+    info: dict[str, Any] = {
+        "exit_code": result.exit_code,
+        "timed_out": result.timed_out,
+        "isolation": result.isolation_summary,
+    }
     if result.error_kind:
         info["tool_error"] = result.error_kind
     return ToolOutcome(format_result(result), info)

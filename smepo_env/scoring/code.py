@@ -3,9 +3,12 @@
 The ``<answer>`` body is a fenced (```` ```python ````) or bare code block; the last fenced block
 counts, a python one preferred (:func:`extract_code`). The task's tests (see
 :mod:`smepo_env.envs.python_exec` for where a task keeps them) run after the solution in the
-sandbox (:mod:`tools.python_sandbox`), never in this process. The reward is 1.0 when every
-hidden test passes; the metrics carry ``tests_passed``, ``tests_total``, ``pass_fraction`` and
-the exception types of failures (never the tests themselves).
+sandbox (:mod:`tools.python_sandbox`), never in this process: the sandbox only computes the
+values the tests need from the submission (sent back as plain data), and every comparison with
+an expected value is made here, so a submission cannot forge its verdict
+(:mod:`tools.sandbox_test_plan` lists the supported test shapes). The reward is 1.0 when every
+hidden test passes; the metrics carry ``tests_passed``, ``tests_total``, ``pass_fraction``,
+the exception types of failures (never the tests themselves) and the sandbox's ``isolation``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
+from tools.sandbox_test_plan import StdioTest
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -28,19 +32,10 @@ def extract_code(answer: str) -> str:
     return (python_blocks or [body for _, body in blocks])[-1].rstrip() + "\n"
 
 
-def stdio_test(program: str, stdin: str, expected: str) -> str:
-    """A test source that runs ``program`` as ``__main__`` on ``stdin`` and compares its output."""
-    return (
-        "import contextlib, io, sys\n"
-        f"sys.stdin = io.StringIO({stdin!r})\n"
-        "_captured = io.StringIO()\n"
-        "with contextlib.redirect_stdout(_captured):\n"
-        "    try:\n"
-        f"        exec(compile({program!r}, 'solution.py', 'exec'), {{'__name__': '__main__'}})\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        f"assert _captured.getvalue().split() == {expected!r}.split(), 'wrong output'\n"
-    )
+def stdio_test(stdin: str, expected: str) -> StdioTest:
+    """A whole-program test: the submission, run as ``__main__`` on ``stdin``, must print
+    ``expected`` (compared token by token, on the host)."""
+    return StdioTest(stdin, expected)
 
 
 def run_hidden_tests(
@@ -57,8 +52,8 @@ def run_hidden_tests(
     try:
         if stdio_cases:
             program = str(metadata.get("solution_prefix") or "") + "\n" + code
-            tests = [stdio_test(program, str(case["input"]), str(case["output"])) for case in stdio_cases]
-            report = sandbox.run_tests("", tests, per_test_timeout_s=per_test_timeout_s)
+            tests = [stdio_test(str(case["input"]), str(case["output"])) for case in stdio_cases]
+            report = sandbox.run_tests(program, tests, per_test_timeout_s=per_test_timeout_s)
         else:
             tests = [str(test) for test in metadata.get("tests") or ()]
             if not tests:
@@ -91,6 +86,7 @@ def run_hidden_tests(
         "pass_fraction": report.fraction,
         "correct": report.all_passed,
         "test_errors": errors,
+        "isolation": report.execution.isolation_summary,
     }
 
 

@@ -23,6 +23,7 @@ from smepo_env.benchmarks.code.code_functions import (
 )
 from smepo_env.envs.python_exec import PythonExecEnv
 from smepo_env.scoring.code import extract_code, stdio_test
+from tools.sandbox_test_plan import StdioTest
 
 ADD_TASK = {
     "id": "add",
@@ -120,7 +121,7 @@ def test_stdio_tasks_compare_printed_output():
     env.reset(seed=0)
     _, reward, _, _, info = env.step("<answer>print(3)</answer>")
     assert reward == 0.0 and info["tests_passed"] == 1
-    assert "exec(compile(" in stdio_test("print(1)", "", "1")
+    assert stdio_test("1 2\n", "3") == StdioTest("1 2\n", "3")
 
 
 def test_a_task_without_tests_scores_zero_with_a_reason():
