@@ -11,7 +11,7 @@
 """
 
 from smepo_env.traces.collect import CollectSummary, collect_traces
-from smepo_env.traces.gold import GoldPlan, check_gold_episode, gold_plan
+from smepo_env.traces.gold import GoldPlan, check_gold_episode, gold_plan, with_gold_actions
 from smepo_env.traces.smepo_parquet import write_smepo_parquet
 from smepo_env.traces.teachers import (
     EndpointTeacher,
@@ -32,5 +32,6 @@ __all__ = [
     "collect_traces",
     "gold_plan",
     "make_teacher",
+    "with_gold_actions",
     "write_smepo_parquet",
 ]

@@ -17,11 +17,11 @@ the gold answer (``answer``), so the masking audit runs on real questions.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smepo_env.loaders.multihop import GoldHop, gold_hops
 from smepo_env.masking.normalize import contains_answer
-from smepo_env.protocol import parse_passages
+from smepo_env.protocol import parse_action, parse_passages
 from smepo_env.tasks import Task
 
 QUERY_VARIANTS: tuple[str, ...] = ("sub-question", "title")
@@ -112,20 +112,36 @@ def check_gold_episode(
         top_k: the env's passages per search, for the message.
     """
     observations = [m["content"] for m in messages[2::2] if m.get("role") == "user"]
+    queries = [parse_action(m["content"]).content for m in messages[1::2] if m.get("role") == "assistant"]
     at_k = f" at top-{top_k}" if top_k else ""
     for number, hop in enumerate(plan.hops, start=1):
         if number > len(observations):
             return f"hop {number}: the episode ended before its search"
         passages = parse_passages(observations[number - 1])
+        query = queries[number - 1] if number <= len(queries) else hop.query
         observation = "\n".join(f"{title}. {text}" for title, text in passages)  # read without the tags
         if hop.answer:
             expected = [hop.answer, *answers] if hop.kind == "answer" else [hop.answer]
             if not contains_answer(observation, expected):
-                return f"hop {number} ({hop.query!r}): {hop.answer!r} is not in the passages{at_k}"
+                return f"hop {number} ({query!r}): {hop.answer!r} is not in the passages{at_k}"
         elif hop.kind == "answer" and not contains_answer(observation, answers):
-            return f"hop {number} ({hop.query!r}): the answer {answers[0]!r} is not in the passages{at_k}"
+            return f"hop {number} ({query!r}): the answer {answers[0]!r} is not in the passages{at_k}"
         elif not hop.answer and hop.kind != "answer":
             titles = {title.casefold() for title, _ in passages}
             if not any(title.casefold() in titles for title in hop.titles):
-                return f"hop {number} ({hop.query!r}): no passage titled {hop.titles[0]!r}{at_k}"
+                return f"hop {number} ({query!r}): no passage titled {hop.titles[0]!r}{at_k}"
     return None
+
+
+def with_gold_actions(tasks: Sequence[Task], attempt: int = 0) -> list[Task]:
+    """The tasks with their gold plan's actions in ``metadata["expert_actions"]`` (what the
+    evaluation ``oracle`` policy replays) and its critical spans; tasks without a route unchanged."""
+    result = []
+    for task in tasks:
+        plan = gold_plan(task)
+        if plan is None:
+            result.append(task)
+            continue
+        metadata = {**task.metadata, "expert_actions": plan.actions(attempt)}
+        result.append(replace(task, metadata=metadata, critical_spans=tuple(plan.critical_spans())))
+    return result
