@@ -26,7 +26,11 @@ from retrieval_index.base import Passage
 from smepo_env.benchmarks.search.plans import QuestionPlan
 from smepo_env.benchmarks.search.world_facts_data import CityFacts, WorldFacts, load_world_facts, name_key
 from smepo_env.benchmarks.search.world_facts_passages import city_passage, country_passage
-from smepo_env.benchmarks.search.world_facts_questions import QUOTAS, QuestionWriter, is_question_city
+from smepo_env.benchmarks.search.world_facts_questions import (
+    QUESTION_QUOTAS,
+    QuestionWriter,
+    is_question_city,
+)
 
 GENERATOR_VERSION = 1
 DOMAIN = "search"
@@ -95,9 +99,8 @@ def question_plans(
             corpus_ids,
             _rng(f"questions-{split}", seed),
         )
-        plans[split] = writer.draw(
-            {kind: max(MIN_QUESTIONS_PER_TYPE, round(n * share * size)) for kind, n in QUOTAS.items()}
-        )
+        counts = {kind: round(n * share * size) for kind, n in QUESTION_QUOTAS.items()}
+        plans[split] = writer.draw({kind: max(MIN_QUESTIONS_PER_TYPE, n) for kind, n in counts.items()})
     return plans
 
 

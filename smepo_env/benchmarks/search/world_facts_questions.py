@@ -40,7 +40,7 @@ from smepo_env.benchmarks.search.world_facts_passages import (
     the,
 )
 
-QUOTAS = {"single-hop": 1100, "two-hop": 950, "comparison": 650, "three-hop": 650}
+QUESTION_QUOTAS = {"single-hop": 1100, "two-hop": 950, "comparison": 650, "three-hop": 650}
 """Questions per type drawn at size 1.0 over all splits (before unsupported ones are dropped)."""
 
 MAX_ATTEMPTS_PER_QUESTION = 20
