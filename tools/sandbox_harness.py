@@ -144,27 +144,27 @@ def _run_steps(solution: object, steps: list, result_w: int) -> None:
         os._exit(0)
 
 
-def _read_message(result_r: int, timeout_s: float) -> bytes | None:
-    """The child's length-prefixed message, or ``None`` when it did not arrive in time."""
+def _read_message(result_r: int, timeout_s: float) -> tuple[bytes | None, str]:
+    """The child's length-prefixed message, or ``None`` and why it did not come."""
     deadline = time.monotonic() + timeout_s
     data = b""
     expected = None
     while expected is None or len(data) < expected:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not select.select([result_r], [], [], remaining)[0]:
-            return None
+            return None, "timeout"
         chunk = os.read(result_r, 1 << 16)
         if not chunk:
-            return None
+            return None, "ended"
         data += chunk
         if expected is None and len(data) >= _HEADER:
             try:
                 expected = _HEADER + int(data[:_HEADER])
             except ValueError:
-                return None
+                return None, "garbled"
             if expected > _HEADER + MAX_VALUES_BYTES + 4096:
-                return None
-    return data[_HEADER:expected]
+                return None, "garbled"
+    return data[_HEADER:expected], ""
 
 
 def _run_one(solution: object, steps: list, report_fd: int, timeout_s: float) -> dict:
@@ -177,7 +177,7 @@ def _run_one(solution: object, steps: list, report_fd: int, timeout_s: float) ->
         os.setpgid(0, 0)
         _run_steps(solution, steps, result_w)
     os.close(result_w)
-    message = _read_message(result_r, timeout_s)
+    message, missing = _read_message(result_r, timeout_s)
     os.close(result_r)
     for kill in (os.killpg, os.kill):
         try:  # noqa: SIM105 - contextlib would cost start-up time in every sandbox
@@ -187,9 +187,12 @@ def _run_one(solution: object, steps: list, report_fd: int, timeout_s: float) ->
     _, status = os.waitpid(pid, 0)
     if message is not None:
         return {"values": message.decode("utf-8", "replace")}
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) != signal.SIGKILL:
-        return {"error": f"the test process was killed by signal {os.WTERMSIG(status)}"}
-    return {"error": f"TimeoutError: timed out after {timeout_s:g} s"}
+    if missing == "timeout":
+        return {"error": f"TimeoutError: timed out after {timeout_s:g} s"}
+    if missing == "garbled":
+        return {"error": "NoValues: the test process sent a malformed message"}
+    how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.WEXITSTATUS(status)}"
+    return {"error": f"NoValues: the test process ended without sending values ({how})"}
 
 
 def main() -> None:
