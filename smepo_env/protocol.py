@@ -22,6 +22,9 @@ Parsing rules (every action text is legal input; each case has one defined outco
    counts the turn.
 4. Control characters other than tab and newline are dropped from the body; any other
    unicode is kept.
+5. An action longer than ``max_action_chars`` is invalid before any of the above is tried,
+   and every rule above costs time linear in the action's length, so degenerate generations
+   (thousands of repeated tags) cannot stall a step.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ THINK_BLOCK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 OPEN_CALL_TAG = re.compile("<(" + "|".join(CALL_TAGS) + ")>")
 """The opening tag of any call."""
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CLOSE_CALL_TAG = re.compile("</(" + "|".join(CALL_TAGS) + ")>")
+MAX_ACTION_CHARS = 200_000
+"""The longest action any environment parses; longer ones are invalid without being parsed."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ def parse_action(
     text: object,
     allowed: tuple[str, ...] = ("search", "answer"),
     max_content_chars: int = 2000,
+    max_action_chars: int = MAX_ACTION_CHARS,
 ) -> ParsedAction:
     """Parse an action text by the rules in this module's docstring.
 
@@ -120,6 +127,7 @@ def parse_action(
             treated as invalid or decoded with replacement, never raised on.
         allowed: the call tags the environment enables.
         max_content_chars: the longest body accepted; longer ones are invalid.
+        max_action_chars: the longest action parsed at all; checked before any parsing.
 
     Returns:
         The parsed action; ``kind == "invalid"`` carries the reason in ``error``.
@@ -128,6 +136,10 @@ def parse_action(
         text = text.decode("utf-8", errors="replace")
     if not isinstance(text, str):
         return ParsedAction("invalid", error=f"Your action must be text. {format_hint(allowed)}")
+    if len(text) > max_action_chars:
+        return ParsedAction(
+            "invalid", error=f"Your action has {len(text)} characters; the limit is {max_action_chars}."
+        )
     visible = THINK_BLOCK.sub(" ", text)
     opening = OPEN_CALL_TAG.search(visible)
     if opening is None:
@@ -139,7 +151,7 @@ def parse_action(
     if closing < 0:
         return ParsedAction("invalid", error=f"The <{tag}> tag is not closed with </{tag}>.")
     body = visible[opening.end() : closing]
-    if OPEN_CALL_TAG.search(body) or ("</" in body and re.search(r"</(search|python|answer)>", body)):
+    if OPEN_CALL_TAG.search(body) or _CLOSE_CALL_TAG.search(body):
         return ParsedAction("invalid", error=f"Tags cannot be nested inside <{tag}>.")
     body = _CONTROL_CHARS.sub("", body).strip()
     if not body:

@@ -20,7 +20,7 @@ from typing import Any
 
 from smepo_env.envs.base import TextAgentEnv, ToolOutcome, env_tasks
 from smepo_env.envs.python_exec import make_sandbox, run_python_tool
-from smepo_env.protocol import OPEN_CALL_TAG, THINK_BLOCK
+from smepo_env.protocol import MAX_ACTION_CHARS, OPEN_CALL_TAG, THINK_BLOCK
 from smepo_env.scoring.math import DEFAULT_TIMEOUT_S, last_boxed_content, score_math
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task
@@ -114,8 +114,8 @@ class MathEnv(TextAgentEnv):
 
 def _untagged_boxed_answer(action: object) -> str | None:
     """The last boxed content of an action that has no call tag outside ``<think>``."""
-    if not isinstance(action, str):
-        return None
+    if not isinstance(action, str) or len(action) > MAX_ACTION_CHARS:
+        return None  # the protocol's length limit applies before any parsing
     visible = THINK_BLOCK.sub(" ", action)
     if OPEN_CALL_TAG.search(visible):
         return None

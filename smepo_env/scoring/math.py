@@ -59,6 +59,7 @@ MAX_ANSWER_CHARS = 2000
 """Longer answers are not parsed (``error="too long"``): no real final answer is this long."""
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BRACE = re.compile(r"[{}]")
 _DELIMITED = re.compile(r"^\s*(\$\$|\$|\\\(|\\\[)(.*?)(\$\$|\$|\\\)|\\\])\s*$", re.DOTALL)
 _CURRENCY = re.compile(r"\\?\$(?=\s*[-+]?\d)")
 _HAS_MATH_DELIMITERS = re.compile(r"\$|\\\(|\\\[")
@@ -86,19 +87,24 @@ class MathVerdict:
 def last_boxed_content(text: str) -> str | None:
     """The content of the last ``\\boxed{…}`` (or ``\\fbox{…}``) in ``text``, braces balanced.
 
-    Returns ``None`` when there is no complete boxed expression.
+    Returns ``None`` when there is no complete boxed expression. One pass over ``text`` with
+    a stack of open braces, so degenerate text (thousands of unclosed ``\\boxed{``) costs
+    linear time.
     """
-    starts = [match.end() for match in _BOXED.finditer(text)]
-    for start in reversed(starts):
-        depth = 1
-        for position in range(start, len(text)):
-            if text[position] == "{":
-                depth += 1
-            elif text[position] == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[start:position].strip()
-    return None
+    openers = {match.end() - 1 for match in _BOXED.finditer(text)}
+    if not openers:
+        return None
+    stack: list[int] = []
+    last: tuple[int, int] | None = None  # (start, end) of the complete boxed that starts last
+    for match in _BRACE.finditer(text):
+        position = match.start()
+        if text[position] == "{":
+            stack.append(position)
+        elif stack:
+            opened = stack.pop()
+            if opened in openers and (last is None or opened > last[0]):
+                last = (opened, position)
+    return None if last is None else text[last[0] + 1 : last[1]].strip()
 
 
 def final_answer_text(text: str) -> str:
