@@ -129,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary.teacher}: {summary.tried} tasks tried ({summary.already_done} already done), "
         f"{summary.kept} kept, keep rate {summary.keep_rate:.1%}, {summary.episodes} episodes, "
         f"{summary.seconds:.1f} s, {summary.generated} {summary.token_unit} generated"
+        + (
+            f" ({usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens "
+            f"by the endpoint's count, {usage['requests']} requests)"
+            if "completion_tokens" in (usage := summary.teacher_usage)
+            else ""
+        )
         + (f", drops: {summary.drop_reasons}" if summary.drop_reasons else "")
     )
     print(json.dumps(summary.to_dict()))

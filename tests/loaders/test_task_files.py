@@ -97,3 +97,11 @@ def test_env_plays_a_flashrag_file_directly(tmp_path):
         odd = tmp_path / "odd.jsonl"
         odd.write_text(json.dumps({"text": "hello"}) + "\n")
         gym.make("smepo/SearchQA-v0", tasks=str(odd), corpus=str(corpus))
+
+
+def test_every_env_takes_a_task_file(tmp_path):
+    math_file = _smepo_parquet(tmp_path / "math.parquet", "12", trace="<answer>\\boxed{12}</answer>")
+    env = gym.make("smepo/Math-v0", tasks=str(math_file))
+    env.reset(seed=0)
+    _, reward, terminated, _, _ = env.step("<answer>\\boxed{12}</answer>")
+    assert terminated and reward == 1.0
