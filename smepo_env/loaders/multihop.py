@@ -213,6 +213,8 @@ def _substitute(question: str, answers: Sequence[str]) -> str:
 
 
 def _musique_hops(metadata: Mapping[str, Any]) -> list[GoldHop]:
+    """One search per decomposition step, ``#k`` replaced by the k-th answer; the support
+    paragraph's title (inline, or found by ``paragraph_support_idx``) is the alternative search."""
     titles_by_idx = {
         item.get("idx"): _text(item.get("title"))
         for item in _list(metadata.get("paragraphs"))
@@ -234,13 +236,16 @@ def _musique_hops(metadata: Mapping[str, Any]) -> list[GoldHop]:
 
 
 def _wiki2_hops(metadata: Mapping[str, Any]) -> list[GoldHop]:
+    """One search per evidence triple, ``"<relation> of <subject>"``; its object is the hop's answer:
+    a bridge when a later triple starts from it, a compared value in comparison questions, else the
+    answer on the last hop."""
     triples = evidence_triples(metadata)
     support = supporting_titles(metadata)
     subjects = {subject.casefold() for subject, _, _ in triples}
+    comparison = metadata.get("type") in ("comparison", "bridge_comparison")
     hops = []
     for number, (subject, relation, obj) in enumerate(triples, start=1):
         titles = tuple(t for t in support if t.casefold() == subject.casefold()) or (subject,)
-        comparison = metadata.get("type") in ("comparison", "bridge_comparison")
         if obj.casefold() in subjects:
             kind = "bridge"
         elif number == len(triples) and not comparison:
