@@ -19,6 +19,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from retrieval_index.store import BACKENDS
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _build(args: argparse.Namespace) -> None:
     from retrieval_index.streaming import build_from_corpus
+    from smepo_env.files import file_lock
 
     options = {name: getattr(args, name) for name in SHORTCUTS if getattr(args, name) is not None}
     if options.get("batch_size") is not None:
@@ -102,8 +104,14 @@ def _build(args: argparse.Namespace) -> None:
     if options.get("threads") is not None:
         options["threads"] = int(options["threads"])
     options.update(parse_options(args.option))
+    out_dir = Path(args.out).resolve()
     try:
-        out = build_from_corpus(args.corpus, args.out, args.backend, show_progress=not args.quiet, **options)
+        # Two builds into one --out wait for each other instead of racing on the swap (and on
+        # the removal of stale staging folders, which assumes no other build is running).
+        with file_lock(out_dir.with_name(f".{out_dir.name}.build.lock")):
+            out = build_from_corpus(
+                args.corpus, args.out, args.backend, show_progress=not args.quiet, **options
+            )
     except TypeError as error:  # an option the backend does not take
         raise ValueError(
             f"backend {args.backend!r} rejected the options {sorted(options)}: {error}"

@@ -1,16 +1,20 @@
 """A retriever that queries a retrieval server over HTTP (ours or Search-R1's ``/retrieve``).
 
 :class:`RemoteRetriever` posts ``{"queries", "topk", "return_scores": true}`` and reads the hits
-back (:mod:`retrieval_index.protocol`). Each request has a timeout; connection failures,
-timeouts and 5xx/429 answers are retried with exponential back-off
-(``backoff_s · 2^attempt``, capped at ``max_backoff_s``); after the last retry a
-:class:`RetrievalUnavailableError` is raised. A 4xx answer is the caller's mistake and raises
+back (:mod:`retrieval_index.protocol`). Each read has a timeout (``timeout_s``) and each search
+a total deadline (``deadline_s``, retries and back-off included), checked between the chunks
+of an answer, so a server that answers one byte at a time cannot hold a step: the search
+ends within ``deadline_s`` plus at most one read timeout. Connection failures, timeouts and
+5xx/429 answers are retried with exponential back-off (``backoff_s · 2^attempt``, capped at
+``max_backoff_s``) while the deadline allows; then a :class:`RetrievalUnavailableError` is
+raised. Answers over ``max_response_bytes`` are refused. A 4xx answer is the caller's mistake and raises
 :class:`RetrievalRequestError` at once. Both derive from :class:`RemoteRetrievalError`; the
 search tool turns either into an observation for the model, so an outage never ends a rollout.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +46,11 @@ class RemoteRetriever(Retriever):
         backoff_s: wait before the first retry; doubles each retry.
         max_backoff_s: longest wait between attempts.
         max_queries_per_request: larger batches are split into several requests.
+        deadline_s: total seconds one ``batch_search`` may take, all its requests, retries
+            and back-off included (a read in progress may overshoot it by ``timeout_s``).
+        max_hits_per_request: requests are also split so that queries x k stays under this
+            (our server's default ``max_hits``).
+        max_response_bytes: largest answer read; a bigger one is an error.
     """
 
     name = "remote"
@@ -55,6 +64,9 @@ class RemoteRetriever(Retriever):
         backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
         max_queries_per_request: int = 1024,
+        deadline_s: float = 30.0,
+        max_hits_per_request: int = 65_536,
+        max_response_bytes: int = 256 << 20,
     ) -> None:
         self.endpoint = retrieve_endpoint(url)
         self.base_url = self.endpoint.removesuffix("/retrieve")
@@ -64,6 +76,15 @@ class RemoteRetriever(Retriever):
                 f"timeout_s={timeout_s!r}, retries={retries!r}, backoff_s={backoff_s!r}, "
                 f"max_queries_per_request={max_queries_per_request!r}"
             )
+        if not deadline_s > 0 or max_hits_per_request < 1 or max_response_bytes < 1:
+            raise ValueError(
+                "need deadline_s > 0, max_hits_per_request >= 1 and max_response_bytes >= 1; got "
+                f"deadline_s={deadline_s!r}, max_hits_per_request={max_hits_per_request!r}, "
+                f"max_response_bytes={max_response_bytes!r}"
+            )
+        self.deadline_s = float(deadline_s)
+        self.max_hits_per_request = int(max_hits_per_request)
+        self.max_response_bytes = int(max_response_bytes)
         self.timeout_s = float(timeout_s)
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
@@ -94,40 +115,69 @@ class RemoteRetriever(Retriever):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _post(self, payload: dict[str, Any]) -> Any:
-        last_error = ""
+    def _read(self, payload: dict[str, Any], deadline: float) -> tuple[int, bytes]:
+        """One POST, read in chunks; the status and body, or TimeoutError past ``deadline``."""
+        timeout = httpx.Timeout(min(self.timeout_s, max(deadline - time.monotonic(), 0.001)))
+        with self.client.stream("POST", self.endpoint, json=payload, timeout=timeout) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no complete answer within the deadline of {self.deadline_s:g} s")
+                if len(body) > self.max_response_bytes:
+                    raise RetrievalRequestError(
+                        f"{self.endpoint} answered with more than {self.max_response_bytes} bytes"
+                    )
+            return response.status_code, bytes(body)
+
+    def _post(self, payload: dict[str, Any], deadline: float) -> Any:
+        last_error, attempts = "", 0
         for attempt in range(self.retries + 1):
             if attempt:
-                time.sleep(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
+                pause = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+                if time.monotonic() + pause >= deadline:
+                    break
+                time.sleep(pause)
+            if time.monotonic() >= deadline:
+                break
+            attempts += 1
             try:
-                response = self.client.post(self.endpoint, json=payload)
-            except httpx.TransportError as error:  # refused, reset, DNS, timeouts
+                status, body = self._read(payload, deadline)
+            except (httpx.TransportError, TimeoutError) as error:  # refused, reset, DNS, timeouts
                 last_error = f"{type(error).__name__}: {error}"
                 continue
-            if response.status_code == 200:
+            text = body.decode("utf-8", "replace")
+            if status == 200:
                 try:
-                    return response.json()
-                except ValueError:
+                    return json.loads(text)
+                except (ValueError, RecursionError):
                     raise RetrievalRequestError(
-                        f"{self.endpoint} answered with non-JSON: {response.text[:200]!r}"
+                        f"{self.endpoint} answered with non-JSON: {text[:200]!r}"
                     ) from None
-            if response.status_code in RETRYABLE_STATUS:
-                last_error = f"HTTP {response.status_code}: {response.text[:200]}"
+            if status in RETRYABLE_STATUS:
+                last_error = f"HTTP {status}: {text[:200]}"
                 continue
             raise RetrievalRequestError(
-                f"{self.endpoint} rejected the request with HTTP {response.status_code}: "
-                f"{response.text[:300]}"
+                f"{self.endpoint} rejected the request with HTTP {status}: {text[:300]}"
             )
         raise RetrievalUnavailableError(
-            f"retrieval server {self.endpoint} unavailable after {self.retries + 1} attempt(s): {last_error}"
+            f"retrieval server {self.endpoint} unavailable after {attempts} attempt(s): "
+            f"{last_error or 'no attempt left'}"
+            + (
+                ""
+                if attempts == self.retries + 1
+                else f" (the search deadline of {self.deadline_s:g} s ended retries)"
+            )
         )
 
     def batch_search(self, queries: Sequence[str], k: int) -> list[list[SearchHit]]:
         check_k(k)
+        deadline = time.monotonic() + self.deadline_s
+        per_request = max(1, min(self.max_queries_per_request, self.max_hits_per_request // k))
         results: list[list[SearchHit]] = []
-        for start in range(0, len(queries), self.max_queries_per_request):
-            chunk = [str(query) for query in queries[start : start + self.max_queries_per_request]]
-            payload = self._post({"queries": chunk, "topk": k, "return_scores": True})
+        for start in range(0, len(queries), per_request):
+            chunk = [str(query) for query in queries[start : start + per_request]]
+            payload = self._post({"queries": chunk, "topk": k, "return_scores": True}, deadline)
             try:
                 results.extend(decode_result(payload, len(chunk)))
             except ProtocolError as error:

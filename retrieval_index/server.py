@@ -7,8 +7,10 @@ The protocol is Search-R1's (see :mod:`retrieval_index.protocol`), so our server
 
 ``POST /retrieve``
     Batched search. Malformed requests get a 4xx with ``{"detail": message}``: 400 for a body
-    that is not UTF-8 or not JSON, 422 for a JSON body of the wrong shape or a ``topk`` outside
-    ``1..max_topk``, 413 for a body over ``max_body_bytes`` or more than ``max_queries`` queries.
+    that is not UTF-8 or not JSON (nesting too deep to parse included), 422 for a JSON body of
+    the wrong shape or a ``topk`` outside ``1..max_topk``, 413 for a body over
+    ``max_body_bytes``, more than ``max_queries`` queries, or more than ``max_hits`` hits
+    (queries x topk), 408 for a body that does not arrive within ``body_timeout_s``.
 ``GET /health``
     ``{"status": "ok", "backend": ..., "passages": ...}``.
 
@@ -16,6 +18,8 @@ Searches run on one worker thread, so a backend never sees two calls at once (py
 encoders need no locking), and the event loop stays free for other clients. Requests that
 arrive while a search runs are merged into the next ``batch_search`` call (one per ``topk``):
 an idle server adds no waiting, a busy one serves many small requests in few batched calls.
+A merged call never asks for more than ``max_hits`` hits either, so the memory a search takes
+is bounded by the limits, not by the number of clients.
 
 Start it with ``python -m retrieval_index serve --index DIR --port 8000``, or in Python with
 :func:`serve`, or :func:`start_in_thread` (tests, notebooks).
@@ -63,12 +67,25 @@ class ServerLimits:
             batch (e.g. 512 × 5) in one request.
         max_topk: largest ``topk`` (422 above).
         default_topk: ``topk`` when a request leaves it out (Search-R1's default is 3).
+        max_hits: most hits (queries x topk) one request, and one merged backend call, may
+            ask for (413 above): the work and memory of a request grow with it. The default
+            serves Search-R1's largest batches (512 x 5 queries at topk 3 is 7,680).
+        body_timeout_s: seconds a client has to send the whole body (408 after).
     """
 
     max_body_bytes: int = 4 * 1024 * 1024
     max_queries: int = 8192
     max_topk: int = 1000
     default_topk: int = DEFAULT_TOPK
+    max_hits: int = 65_536
+    body_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_queries", "max_topk", "default_topk", "max_hits"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"ServerLimits.{name} must be a positive int, got {getattr(self, name)!r}")
+        if not self.body_timeout_s > 0:
+            raise ValueError(f"ServerLimits.body_timeout_s must be > 0, got {self.body_timeout_s!r}")
 
 
 class RequestError(Exception):
@@ -86,8 +103,9 @@ Waiter: TypeAlias = "asyncio.Future[list[list[SearchHit]]]"
 class CoalescingSearcher:
     """Runs searches on one thread, merging requests that queue up meanwhile into one call."""
 
-    def __init__(self, retriever: Retriever) -> None:
+    def __init__(self, retriever: Retriever, max_hits: int | None = None) -> None:
         self.retriever = retriever
+        self.max_hits = max_hits
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
         self._pending: list[tuple[list[str], int, Waiter]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -108,44 +126,72 @@ class CoalescingSearcher:
                 by_k: dict[int, list[tuple[list[str], Waiter]]] = defaultdict(list)
                 for queries, k, future in batch:
                     by_k[k].append((queries, future))
-                for k, requests in by_k.items():
-                    merged = [query for queries, _ in requests for query in queries]
-                    try:
-                        results = await loop.run_in_executor(
-                            self._executor, self.retriever.batch_search, merged, k
-                        )
-                        if len(results) != len(merged):
-                            raise RuntimeError(
-                                f"backend returned {len(results)} result lists for {len(merged)}"
-                            )
-                    except Exception as error:  # the backend failed: every waiting request gets the error
-                        for _, future in requests:
-                            if not future.done():
-                                future.set_exception(error)
-                        continue
-                    start = 0
-                    for queries, future in requests:
-                        if not future.done():
-                            future.set_result(results[start : start + len(queries)])
-                        start += len(queries)
+                for k, all_requests in by_k.items():
+                    for requests in self._groups(all_requests, k):
+                        await self._search_group(loop, requests, k)
         finally:
             self._drainer = None
+
+    def _groups(
+        self, requests: list[tuple[list[str], Waiter]], k: int
+    ) -> list[list[tuple[list[str], Waiter]]]:
+        """Split requests into merged calls of at most ``max_hits`` hits (a request is never split)."""
+        groups: list[list[tuple[list[str], Waiter]]] = [[]]
+        hits = 0
+        for request in requests:
+            size = len(request[0]) * k
+            if groups[-1] and self.max_hits is not None and hits + size > self.max_hits:
+                groups.append([])
+                hits = 0
+            groups[-1].append(request)
+            hits += size
+        return groups
+
+    async def _search_group(
+        self, loop: asyncio.AbstractEventLoop, requests: list[tuple[list[str], Waiter]], k: int
+    ) -> None:
+        """Run one merged backend call and hand each request its share of the results."""
+        merged = [query for queries, _ in requests for query in queries]
+        try:
+            results = await loop.run_in_executor(self._executor, self.retriever.batch_search, merged, k)
+            if len(results) != len(merged):
+                raise RuntimeError(f"backend returned {len(results)} result lists for {len(merged)}")
+        except Exception as error:  # the backend failed: every waiting request gets the error
+            for _, future in requests:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        start = 0
+        for queries, future in requests:
+            if not future.done():
+                future.set_result(results[start : start + len(queries)])
+            start += len(queries)
 
     def close(self) -> None:
         """Stop the search thread."""
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, f"request body of {int(declared)} bytes exceeds the limit of {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, f"request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
+
+    async def read_all() -> None:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(read_all(), timeout_s)
+    except TimeoutError:
+        raise RequestError(
+            408, f"request body not received within {timeout_s:g} s ({size} bytes came)"
+        ) from None
     return b"".join(chunks)
 
 
@@ -177,6 +223,8 @@ def parse_request(body: bytes, limits: ServerLimits) -> tuple[list[str], int, bo
         raise RequestError(
             400, f"request body is not valid JSON: {error.msg} at line {error.lineno}"
         ) from None
+    except RecursionError:
+        raise RequestError(400, "request body is nested too deeply to parse") from None
     try:
         request = RetrieveRequest.model_validate(payload)
     except ValidationError as error:
@@ -188,6 +236,12 @@ def parse_request(body: bytes, limits: ServerLimits) -> tuple[list[str], int, bo
     if len(request.queries) > limits.max_queries:
         raise RequestError(
             413, f"{len(request.queries)} queries in one request; the limit is {limits.max_queries}"
+        )
+    if len(request.queries) * topk > limits.max_hits:
+        raise RequestError(
+            413,
+            f"{len(request.queries)} queries x topk {topk} = {len(request.queries) * topk} hits in one "
+            f"request; the limit is {limits.max_hits} (send fewer queries per request or a smaller topk)",
         )
     return request.queries, topk, request.return_scores
 
@@ -203,7 +257,7 @@ def create_app(
         limits: request limits.
     """
     limits = limits or ServerLimits()
-    searcher = CoalescingSearcher(retriever)
+    searcher = CoalescingSearcher(retriever, max_hits=limits.max_hits)
     backend_name = backend or retriever.name
 
     @contextlib.asynccontextmanager
@@ -221,7 +275,9 @@ def create_app(
     @app.post("/retrieve")
     async def retrieve(request: Request) -> Response:
         """Search-R1's batched retrieval endpoint."""
-        queries, topk, return_scores = parse_request(await _read_body(request, limits.max_body_bytes), limits)
+        queries, topk, return_scores = parse_request(
+            await _read_body(request, limits.max_body_bytes, limits.body_timeout_s), limits
+        )
         try:
             results = await searcher.search(queries, topk) if queries else []
         except Exception as error:  # a backend failure: a 500 the client may retry, with the reason

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from smepo_env.files import atomic_directory
 from retrieval_index.base import Passage, Retriever
 from retrieval_index.corpus import write_corpus
 from retrieval_index.passage_table import PassageTable
 from smepo_env.errors import IndexNotFoundError, check_choice
+from smepo_env.files import atomic_directory, recover_directory
 
 FORMAT_NAME = "smepo-retrieval-index"
 FORMAT_VERSION = 1
@@ -96,6 +96,8 @@ def read_meta(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
         ValueError: the metadata names another format or a newer version.
     """
     meta_path = Path(index_dir) / META_FILE
+    if not meta_path.is_file():
+        recover_directory(index_dir)  # a build killed mid-swap leaves the previous index aside
     if not meta_path.is_file():
         raise IndexNotFoundError(
             f"no retrieval index at {index_dir!s} (expected {META_FILE}); build one with "
