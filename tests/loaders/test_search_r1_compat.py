@@ -11,6 +11,7 @@ import pytest
 import smepo_env  # noqa: F401  (registers the ids)
 from smepo_env.errors import TaskFormatError
 from smepo_env.loaders import load_flashrag, load_search_r1_parquet
+from tests.markers import require_server
 
 FLASHRAG = Path(__file__).resolve().parents[1] / "fixtures" / "flashrag"
 SEARCH_R1 = FLASHRAG / "search_r1" / "train.parquet"
@@ -91,6 +92,7 @@ def test_search_r1_passage_format_matches_its_own_rendering(tmp_path):
         gym.make("smepo/SearchQA-v0", passage_format="searchr1")
 
 
+@require_server
 def test_missing_null_or_zero_topk_means_the_default_as_in_search_r1():
     from retrieval_index.server import RequestError, ServerLimits, parse_request
 
