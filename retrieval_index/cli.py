@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-queries", type=int, default=8192, help="queries per request")
     serve.add_argument("--max-topk", type=int, default=1000)
     serve.add_argument("--default-topk", type=int, default=3, help="topk when a request leaves it out")
+    serve.add_argument(
+        "--max-hits", type=int, default=65_536, help="most queries x topk per request (bounds its memory)"
+    )
+    serve.add_argument("--body-timeout-s", type=float, default=10.0, help="seconds to send a request body")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument(
         "--threads",
@@ -146,6 +150,8 @@ def _serve(args: argparse.Namespace) -> None:
         max_queries=args.max_queries,
         max_topk=args.max_topk,
         default_topk=args.default_topk,
+        max_hits=args.max_hits,
+        body_timeout_s=args.body_timeout_s,
     )
     backend = read_meta(args.index)["backend"]
     if args.threads is not None:
