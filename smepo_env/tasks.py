@@ -9,6 +9,7 @@ in ``metadata``. Bundled benchmarks, JSONL files and SMEPO's parquet all become 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smepo_env.files import atomic_file
 from smepo_env.errors import TaskFormatError
+from smepo_env.files import atomic_file
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,20 @@ class Task:
                 string or a non-empty list of strings.
         """
         if isinstance(row, Task):
-            return row
+            return validate_task(row)
         if not isinstance(row, Mapping):
             raise TaskFormatError(f"a task must be a dict, got {type(row).__name__}: {row!r:.80}")
         question = row.get("question")
         if not isinstance(question, str) or not question.strip():
             raise TaskFormatError(f"task 'question' must be a non-empty string, got {question!r:.80}")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise TaskFormatError(
+                f"task 'question' has {len(question)} characters; the limit is {MAX_QUESTION_CHARS} "
+                "(the prompt must fit the observation space)"
+            )
         answers = row.get("answers", row.get("answer", row.get("golden_answers")))
+        if isinstance(answers, bytes | bytearray):
+            raise TaskFormatError(f"task 'answers' must be text, not bytes: {answers!r:.80}")
         if isinstance(answers, str):
             answers = [answers]
         if (
@@ -73,17 +81,34 @@ class Task:
             )
         known = {"id", "question", "answers", "answer", "golden_answers", "question_type", "benchmark"}
         known |= {"expert_trace", "critical_spans", "metadata"}
-        metadata = dict(row.get("metadata") or {})
+        raw_metadata = row.get("metadata") or {}
+        if not isinstance(raw_metadata, Mapping):
+            raise TaskFormatError(f"task 'metadata' must be a dict, got {type(raw_metadata).__name__}")
+        spans = row.get("critical_spans") or ()
+        if isinstance(spans, str | bytes) or not isinstance(spans, Sequence):
+            raise TaskFormatError(
+                "task 'critical_spans' must be a list of {'text', 'kind'} dicts, "
+                f"got {type(spans).__name__}"
+            )
+        for index, span in enumerate(spans):
+            if not isinstance(span, Mapping):
+                raise TaskFormatError(
+                    f"task 'critical_spans[{index}]' must be a {{'text', 'kind'}} dict, "
+                    f"got {type(span).__name__}"
+                )
+        metadata = dict(raw_metadata)
         metadata.update({k: v for k, v in row.items() if k not in known})
-        return cls(
-            id=str(row.get("id", default_id)),
-            question=question.strip(),
-            answers=tuple(str(a) for a in answers),
-            question_type=str(row.get("question_type", "")),
-            benchmark=str(row.get("benchmark", "")),
-            expert_trace=row.get("expert_trace"),
-            critical_spans=tuple(dict(s) for s in row.get("critical_spans") or ()),
-            metadata=metadata,
+        return validate_task(
+            cls(
+                id=str(row.get("id", default_id)),
+                question=question.strip(),
+                answers=tuple(str(a) for a in answers),
+                question_type=str(row.get("question_type", "")),
+                benchmark=str(row.get("benchmark", "")),
+                expert_trace=row.get("expert_trace"),
+                critical_spans=tuple(dict(s) for s in spans),
+                metadata=metadata,
+            )
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +118,86 @@ class Task:
         row["critical_spans"] = [dict(s) for s in self.critical_spans]
         row["metadata"] = dict(self.metadata)
         return row
+
+
+MAX_QUESTION_CHARS = 100_000
+"""Longest question a task may have: the prompt (instructions, question, guidance) must fit
+the environments' observation space of 1,000,000 characters."""
+
+
+def _fail(task: Task, field: str, expected: str, value: object) -> TaskFormatError:
+    shown = f"{type(value).__name__} {value!r:.60}"
+    return TaskFormatError(f"task {task.id!r}: '{field}' must be {expected}, got {shown}")
+
+
+def _check_python(task: Task, field: str, source: object) -> None:
+    if not isinstance(source, str):
+        raise _fail(task, field, "Python source text", source)
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        raise TaskFormatError(f"task {task.id!r}: '{field}' is not valid Python: {error}") from None
+
+
+def validate_task(task: Task) -> Task:
+    """Check the fields of a :class:`Task` an environment relies on; return it unchanged.
+
+    Checks the types of every field, the question's length, the spans' ``text``/``kind``, and
+    a code task's test fields in ``metadata`` (``tests``: a list of Python sources;
+    ``test_setup``, ``solution_prefix``: Python source; ``stdio_tests``: a list of
+    ``{"input": str, "output": str}``).
+
+    Raises:
+        TaskFormatError: naming the task, the field and what was expected.
+    """
+    if not isinstance(task.question, str) or not task.question.strip():
+        raise _fail(task, "question", "a non-empty string", task.question)
+    if len(task.question) > MAX_QUESTION_CHARS:
+        raise _fail(
+            task, "question", f"at most {MAX_QUESTION_CHARS} characters", f"{len(task.question)} characters"
+        )
+    if (
+        not isinstance(task.answers, tuple)
+        or not task.answers
+        or not all(isinstance(a, str) for a in task.answers)
+    ):
+        raise _fail(task, "answers", "a non-empty tuple of strings", task.answers)
+    for name in ("question_type", "benchmark"):
+        if not isinstance(getattr(task, name), str):
+            raise _fail(task, name, "a string", getattr(task, name))
+    if task.expert_trace is not None and not isinstance(task.expert_trace, str):
+        raise _fail(task, "expert_trace", "a string or None", task.expert_trace)
+    if not isinstance(task.critical_spans, tuple):
+        raise _fail(task, "critical_spans", "a tuple of {'text', 'kind'} dicts", task.critical_spans)
+    for index, span in enumerate(task.critical_spans):
+        if not isinstance(span, Mapping) or not all(
+            isinstance(span.get(key), str) for key in ("text", "kind")
+        ):
+            raise _fail(task, f"critical_spans[{index}]", "a dict with string 'text' and 'kind'", span)
+    if not isinstance(task.metadata, Mapping):
+        raise _fail(task, "metadata", "a dict", task.metadata)
+    metadata = task.metadata
+    if metadata.get("tests") is not None:
+        tests = metadata["tests"]
+        if isinstance(tests, str | bytes) or not isinstance(tests, Sequence):
+            raise _fail(task, "metadata.tests", "a list of test sources", tests)
+        for index, test in enumerate(tests):
+            _check_python(task, f"metadata.tests[{index}]", test)
+    for name in ("test_setup", "solution_prefix"):
+        if metadata.get(name) is not None:
+            _check_python(task, f"metadata.{name}", metadata[name])
+    if metadata.get("stdio_tests") is not None:
+        cases = metadata["stdio_tests"]
+        if isinstance(cases, str | bytes) or not isinstance(cases, Sequence):
+            raise _fail(task, "metadata.stdio_tests", "a list of {'input', 'output'} dicts", cases)
+        for index, case in enumerate(cases):
+            if not isinstance(case, Mapping) or not all(
+                isinstance(case.get(k), str) for k in ("input", "output")
+            ):
+                raise _fail(
+                    task, f"metadata.stdio_tests[{index}]", "a dict with string 'input' and 'output'", case
+                )
+    return task
 
 
 def load_tasks_jsonl(path: str | os.PathLike[str]) -> list[Task]:

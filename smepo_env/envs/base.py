@@ -155,7 +155,9 @@ class TextAgentEnv(gym.Env[str, str], abc.ABC):
 
     # ----- gymnasium API ----------------------------------------------------------------------
     def _select_task(self, options: dict[str, Any] | None) -> Task:
-        options = options or {}
+        options = options if options is not None else {}
+        if not isinstance(options, Mapping):
+            raise TypeError(f"reset 'options' must be a dict, got {type(options).__name__}: {options!r:.80}")
         unknown = sorted(set(options) - set(RESET_OPTION_KEYS))
         if unknown:
             raise ValueError(f"unknown reset option(s) {unknown}; expected some of {list(RESET_OPTION_KEYS)}")
