@@ -55,8 +55,9 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _CONNECTORS = frozenset({"of", "the", "de", "del", "della", "der", "den", "van", "von", "da", "di", "du"})
 _CONNECTORS |= frozenset({"la", "le", "y", "and", "on", "upon", "in", "for"})
 _AND = "and"
-"""Joins two one-word names into one (``Procter and Gamble``); between longer names it separates
-two entities (``Django Reinhardt and Wes Montgomery``)."""
+"""Joins names into one where one side is a single word (``Procter and Gamble``, ``Saint Pierre and
+Miquelon``); between two multiword names it separates two entities (``Django Reinhardt and Wes
+Montgomery``)."""
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -207,9 +208,7 @@ def capitalized_runs(text: str, start: int, end: int) -> Iterator[tuple[int, int
                 probe += 1
             elif word.lower() in _CONNECTORS and probe + 1 < len(words):
                 next_gap = text[words[probe][1] : words[probe + 1][0]]
-                joins = word.lower() != _AND or (
-                    len(run) == 1 and not _two_capitalized(text, words, probe + 1)
-                )
+                joins = word.lower() != _AND or len(run) == 1 or not _two_capitalized(text, words, probe + 1)
                 if joins and next_gap == " " and _is_capitalized(words[probe + 1][2]):
                     run.extend((probe, probe + 1))
                     probe += 2

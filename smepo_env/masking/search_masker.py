@@ -6,7 +6,7 @@ Rules, applied to the text alone (no annotations needed):
    prose, ``<answer>`` bodies. **Tool outputs** are ``<information>`` and ``<output>`` bodies,
    split into passages (``Doc i(Title: ...) text``, or lines).
 2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only,
-   batched, run on the prose written after the first tool output), capitalized runs (``Tessaly
+   batched, run on the concluding prose after the last tool output), capitalized runs (``Tessaly
    Studios``; two multiword names joined by "and" are two runs), numbers, years and dates, and
    names that a tool output writes capitalized but the expert wrote in lower case
    (``marin okafor birthplace``). Keys are lower-cased, accents folded (``Dvořák`` = ``dvorak``).
@@ -95,22 +95,32 @@ _DECIDING = re.compile(
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 _TOOL_KINDS = frozenset({"title", "passage"})
+_POSSESSIVE = re.compile(r"['’]s\b")
 _GENERIC_HEADS = frozenset(
     "university college school institute academy museum river mount mountain lake city town county "
     "state province company corporation agency association society club team league party award "
     "prize war battle treaty church cathedral airport station bridge park street island islands "
-    "kingdom republic empire dynasty festival".split()
+    "kingdom republic empire dynasty festival foundation bank press studio studios works records group "
+    "hospital library orchestra band theatre theater center centre hall house tower building".split()
 )
 """Head words too common to stand for a multiword answer on their own (``University``)."""
+_NAME_MODIFIERS = frozenset(
+    "central north south east west northern southern eastern western upper lower new old great greater "
+    "little st saint san santa sao fort port mount lake cape".split()
+)
 _CALENDAR_WORDS = frozenset(MONTHS) | frozenset(
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 
 def _answer_key(text: str) -> tuple[str, ...]:
-    """An answer's key: its content key, or all its tokens when they are all stop words
-    (``"seven"``, ``"no"``)."""
-    return _content_key(text) or key_of(text)
+    """An answer's key: its tokens without leading articles; stop words stay (``"Ta’if"``,
+    ``"seven"``, ``"no"``)."""
+    key = key_of(text)
+    start = 0
+    while start < len(key) - 1 and key[start] in _ARTICLES:
+        start += 1
+    return key[start:]
 
 
 def _content_key(text: str) -> tuple[str, ...]:
@@ -158,9 +168,12 @@ class _CriticalKeys:
             self.kinds[part] = self.kinds[owner]
             self.identity[part] = self.identity.get(owner, owner)
 
-    def index(self, *, with_aliases: bool) -> tuple[dict[str, list[tuple[str, ...]]], int]:
-        """Keys (and aliases) grouped by first token, longest first, and the longest key length."""
-        keys = list(self.kinds) + (list(self.aliases) if with_aliases else [])
+    def index(
+        self, *, with_aliases: bool, keep: set[tuple[str, ...]] | frozenset[tuple[str, ...]] = frozenset()
+    ) -> tuple[dict[str, list[tuple[str, ...]]], int]:
+        """Keys (and aliases, and names to keep whole) grouped by first token, longest first, and the
+        longest key length."""
+        keys = list(self.kinds) + (list(self.aliases) if with_aliases else []) + list(keep)
         by_first: dict[str, list[tuple[str, ...]]] = {}
         for key in sorted(keys, key=len, reverse=True):
             by_first.setdefault(key[0], []).append(key)
@@ -195,10 +208,12 @@ class _SearchTrace:
                 if segment.tag == "answer":
                     self.answer_bodies.append(_stripped(trace, segment))
         self.expert = [(r.start, r.end) for r in self.regions if r.kind not in _TOOL_KINDS]
+        # NER reads the concluding prose only: a name NER finds matters only where it is carried
+        # forward, and a name carried into a query or the answer is found there by pattern.
         self.prose = [
             (r.start, r.end)
             for r in self.regions
-            if r.kind == "prose" and first_output is not None and r.start > first_output
+            if r.kind == "prose" and last_output is not None and r.start >= last_output
         ]
         self._runs: dict[tuple[int, int], list[list[Token]]] = {}
         self._index_tokens()
@@ -215,6 +230,9 @@ class _SearchTrace:
             cut = len(trace) if first_output is None else first_output
             source, ranges = trace, [(s, min(e, cut)) for s, e in self.expert if s < cut]
         self.question_tokens = {t[2] for a, b in ranges for run in token_runs(source, a, b) for t in run}
+        self.question_names = {
+            _content_key(source[x:y]) for a, b in ranges for x, y, _ in capitalized_runs(source, a, b)
+        } - {()}
         self.question_text = " ".join(fold_accents(source[a:b].lower()) for a, b in ranges)
         self.conclusion = self._conclusion(last_output)
         self.ner_text, self._ner_offsets = self._ner_input()
@@ -297,16 +315,39 @@ class _SearchTrace:
         return start + offset, min(end + offset, region_end)
 
     def _protected(self, key: tuple[str, ...]) -> bool:
-        """Whether every content word of ``key`` is a word of the question or derived from one."""
+        """Whether every content word of ``key`` is a word of the question or derived from one.
+
+        A piece of a longer question name that the expert also writes on its own (the country
+        ``Belize`` of the question's ``Belize City``) may be a name of its own: it is not protected,
+        and only its occurrences outside the question's name count (rule 3).
+        """
         stops = stop_words()
         content = [token for token in key if token not in stops]
         if not content:
             return True
-        return all(
+        stated = all(
             token in self.question_tokens
             or any(is_derived_word(token, word) for word in self.question_tokens if len(word) >= 4)
             for token in content
         )
+        if not stated or key in self.question_names:
+            return stated
+        if not any(_is_part(key, name) for name in self.question_names):
+            return True
+        return not self._standalone(key)
+
+    def _standalone(self, key: tuple[str, ...]) -> list[tuple[int, int]]:
+        """The occurrences of ``key`` that are not inside an occurrence of a longer question name."""
+        found = self.occurrences(key)
+        covered: list[tuple[int, int]] = []
+        for name in self.question_names:
+            if _is_part(key, name):
+                covered.extend(
+                    (start, self._occurrence_end(start, name)) for start, _ in self.occurrences(name)
+                )
+        if not covered:
+            return found
+        return [(start, region) for start, region in found if not any(a <= start < b for a, b in covered)]
 
     def _mentions(self, entities: list[tuple[int, int, str]]) -> Iterator[tuple[tuple[str, ...], str]]:
         for ner_start, ner_end, kind in entities:
@@ -348,7 +389,7 @@ class _SearchTrace:
         (``1636 is earlier than 1693``), and a name where it came from more than one tool output
         (it links two hops); a value or name the conclusion only mentions in passing stays.
         """
-        found = self.occurrences(key)
+        found = self._standalone(key)
         if not found or self.regions[found[0][1]].kind not in _TOOL_KINDS:
             return False
         first = found[0][0]
@@ -369,7 +410,6 @@ class _SearchTrace:
         stops = stop_words()
         book = _CriticalKeys()
         rejected: set[tuple[str, ...]] = set()
-        answer_keys = [key for key in map(_answer_key, self.answer_texts()) if key]
         dates: list[tuple[str, ...]] = []
         for key, kind in self._mentions(entities):
             if not key or key in book.kinds or key in rejected:
@@ -379,7 +419,6 @@ class _SearchTrace:
             padded = " " + " ".join(key) + " "
             if (
                 (len(key) == 1 and key[0] in _CALENDAR_WORDS)
-                or any(_is_part(key, answer) for answer in answer_keys)
                 or self._protected(key)
                 or padded not in self.grounding
                 or not self._carried(key, kind)
@@ -438,9 +477,9 @@ class _SearchTrace:
             forms = [key_of(form) for form in number_forms(text)]
             forms += date_parts(key)
             content = [t for t in key if t not in stops and len(t) >= _MIN_ALIAS_LETTERS and t.isalpha()]
-            heads = [t for t in content if t not in _GENERIC_HEADS]
-            if 1 < len(key) <= _MAX_ALIAS_KEY and text.strip()[:1].isupper() and heads:
-                forms.append((heads[-1],))
+            head = _name_head(key, content)
+            if 1 < len(key) <= _MAX_ALIAS_KEY and text.strip()[:1].isupper() and head:
+                forms.append((head,))
             elif (
                 1 < len(key) <= _MAX_ALIAS_KEY
                 and text.strip().islower()
@@ -514,15 +553,19 @@ class _SearchTrace:
         drafts = [SpanDraft(start, end, "ANSWER") for start, end in self.answer_bodies]
         if not book.kinds:
             return drafts
-        with_aliases = book.index(with_aliases=True)
+        keep = {name for name in self.question_names if name not in book.kinds}
+        with_aliases = book.index(with_aliases=True, keep=keep)
         plain = book.index(with_aliases=False)
         for start, end in self.expert:
             for hit_start, hit_end, key in _scan(self.runs(start, end), with_aliases):
+                if key in keep and key not in book.kinds and key not in book.aliases:
+                    continue
                 if key in book.aliases:
                     if not self.trace[hit_start].isupper():
                         continue
                     key = book.aliases[key]
-                drafts.append(book.draft(hit_start, hit_end, key))
+                possessive = _POSSESSIVE.match(self.trace, hit_end, end)
+                drafts.append(book.draft(hit_start, possessive.end() if possessive else hit_end, key))
             drafts.extend(self._substring_drafts(book, start, end))
         for region in self.regions:
             if region.kind == "title":
@@ -547,6 +590,21 @@ class _SearchTrace:
                 drafts.append(book.draft(position, position + len(text), owner))
                 position = self.trace.find(text, position + len(text), end)
         return drafts
+
+
+def _name_head(key: tuple[str, ...], content: list[str]) -> str | None:
+    """The word that stands for a multiword name on its own: its last word (``Curie``, ``Oxford``),
+    or, when that is a generic head (``Harvard University``), its first distinctive word; ``None``
+    when the last word is too short to be told apart (``Romanian Leu``) or the first one only
+    qualifies the rest (``Central America``, ``St. George's``, ``New York``)."""
+    if key[0] in _NAME_MODIFIERS:
+        return None
+    if key[-1] in content and key[-1] not in _GENERIC_HEADS:
+        return key[-1]
+    if key[-1] in _GENERIC_HEADS:
+        distinctive = [token for token in content if token not in _GENERIC_HEADS]
+        return distinctive[0] if distinctive else None
+    return None
 
 
 def _is_part(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
