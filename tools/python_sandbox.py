@@ -5,7 +5,8 @@ launcher (:mod:`tools.sandbox_launcher`), with:
 
 * limits: wall clock (enforced by the launcher, with the parent as backstop), CPU seconds,
   address space, file size, processes (RLIMIT_NPROC), no core dumps, 256 open files;
-* its own empty work directory (``HOME`` and ``TMPDIR`` too), removed afterwards;
+* its own empty work directory (``HOME`` and ``TMPDIR`` too), removed afterwards (and swept
+  at the next start if the parent was killed);
 * a scrubbed environment: nothing of the parent's environment is passed on;
 * bounded output: the head of stdout and the tail of stderr, ``max_output_bytes`` each; a
   program that writes 64 times that is stopped;
@@ -16,12 +17,14 @@ found once per process by running a probe program at each level):
 
 ``namespace``
     New pid, mount, network and IPC namespaces (plus a user namespace when the caller is not
-    root). The whole file system is read-only and nosuid except the work directory and a
-    private tmpfs on ``/tmp`` and ``/dev/shm``; ``/root`` and ``/home`` are replaced by
-    empty directories (the interpreter's prefix is bound back when it lives there); ``/proc``
-    shows only the sandbox. The network namespace has only a loopback that is down, so every
-    connection fails. When the run ends, the kernel kills whatever is left in the pid
-    namespace. As root the program also runs as a private uid, so RLIMIT_NPROC holds.
+    root). The program's root is an empty tmpfs with read-only binds of the interpreter's
+    prefix, the system's libraries and a few device nodes only
+    (:attr:`tools.sandbox_host.InterpreterLayout.visible_paths`); this project's packages are
+    masked. The work directory, ``/tmp`` and ``/dev/shm`` share one tmpfs of ``disk_mb`` MiB
+    and ``max_files`` inodes; ``/proc`` shows only the sandbox. The network namespace has only
+    a loopback that is down, so every connection fails and no host socket is reachable. When
+    the run ends, the kernel kills whatever is left in the pid namespace. As root the program
+    also runs as a private uid, so RLIMIT_NPROC holds.
 ``user``
     Root only, without namespaces: the program runs as a private uid (one per concurrent
     run, see ``uid_base``), so it cannot write root's files or signal other processes, and
@@ -37,8 +40,12 @@ one per parent process) instead of starting an interpreter each run; the program
 always a freshly ``exec``'d interpreter, so no state is shared between runs. Set
 ``SandboxConfig.fork_server=False`` to start each launcher with ``subprocess.Popen``.
 
-Cgroups are not used (often read-only or absent in containers); a run can therefore use at
-most ``max_processes`` x ``memory_mb`` of memory. No external tool (bubblewrap, nsjail) is
+Every level runs the program under a seccomp filter (:mod:`tools.sandbox_seccomp`) that
+denies the calls holding memory outside ``RLIMIT_AS`` (``memfd_create``, SysV shared memory,
+keyrings, new namespaces, ...); results report it (``memory_guard``, ``isolation_summary``).
+Cgroups are not used (cgroup v2's memory controller is often absent or not delegated in
+containers); a run can therefore use at most ``max_processes`` x ``memory_mb`` of memory plus
+its tmpfs. No external tool (bubblewrap, nsjail) is
 needed: the launcher makes the system calls itself. The program runs as
 ``python -S -s -u main.py`` with the site-packages directories on ``PYTHONPATH``.
 

@@ -1,9 +1,10 @@
 """Child-side launcher of the Python sandbox: sets up isolation, runs one program, cleans up.
 
 This file is executed as a script (``python -I -S sandbox_launcher.py MODE key=value... -- ARGV``)
-by :mod:`tools.python_sandbox`; it imports nothing outside the standard library and never
-imports the ``tools`` package, so it starts in a few milliseconds. It runs as the caller's user
-(root on CI), and only the program it finally executes (``ARGV``) is untrusted.
+by :mod:`tools.python_sandbox`; it imports nothing outside the standard library (and its
+sibling ``sandbox_seccomp``, stdlib-only too) and never imports the ``tools`` package, so it
+starts in a few milliseconds. It runs as the caller's user (root on CI), and only the program
+it finally executes (``ARGV``) is untrusted.
 
 Process tree per run (names used in comments below)::
 
@@ -12,15 +13,17 @@ Process tree per run (names used in comments below)::
         user/none mode:  L -> U untrusted program
 
 * ``namespace``: L unshares mount, network, pid and IPC namespaces (with a user namespace
-  too when not root), hides the home directories behind a tmpfs (re-exposing only the
-  interpreter's prefix), makes every mount read-only and nosuid, mounts a private tmpfs on
-  ``/tmp`` and ``/dev/shm`` and binds the work directory read-write at its own path. C mounts
-  a fresh ``/proc``. When C exits, the kernel kills everything left in the pid namespace.
+  too when not root), builds a new root on a tmpfs with read-only binds of the ``bind=``
+  paths only, one quota tmpfs for ``/tmp``, ``/dev/shm`` and the work directory (into which
+  it copies the run's input files), and switches to it with ``pivot_root``. C mounts a fresh ``/proc``
+  and detaches the old root. When C exits, the kernel kills everything left in the pid
+  namespace.
 * ``user``: root only; U switches to the run's private uid. L sweeps that uid afterwards.
 * ``none``: U keeps the caller's uid; L is a child subreaper and kills what is left under it.
 
 In every mode U sets the resource limits, its own process group and ``no_new_privs``, drops
-to the run's uid when given, and ``execv``'s ``ARGV``. L enforces the wall-clock limit and
+to the run's uid when given, installs the seccomp filter (:mod:`sandbox_seccomp`, reported as
+``guard seccomp``) and ``execv``'s ``ARGV``. L enforces the wall-clock limit and
 treats SIGTERM from the parent as "stop now". Outcome lines go to the status pipe, which U
 never holds after ``exec``: ``exit N``, ``signal N``, ``timeout``, ``stopped``, ``error TEXT``
 (plus ``pid N``, U's process group, in user and none mode).
