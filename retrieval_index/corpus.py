@@ -12,9 +12,9 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from smepo_env.files import atomic_file
 from retrieval_index.base import Passage
 from smepo_env.errors import CorpusFormatError
+from smepo_env.files import atomic_file
 
 
 def passage_from_row(row: object, where: str = "row") -> Passage:

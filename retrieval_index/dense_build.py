@@ -34,13 +34,13 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from smepo_env.files import atomic_directory, atomic_file
 from retrieval_index.base import Passage
 from retrieval_index.corpus import count_lines, read_corpus
 from retrieval_index.dense import DenseConfig, build_faiss_index, write_dense_files
 from retrieval_index.encoder import SentenceEncoder
 from retrieval_index.store import PASSAGES_FILE
 from retrieval_index.streaming import remove_stale_staging, tee_passages, write_meta
+from smepo_env.files import atomic_directory, atomic_file
 
 DEFAULT_SHARD_SIZE = 50_000
 FINGERPRINT_FILE = "fingerprint.json"

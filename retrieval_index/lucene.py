@@ -28,7 +28,6 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from smepo_env.files import atomic_directory
 from retrieval_index.base import Passage, Retriever, SearchHit, check_k
 from retrieval_index.bm25 import DEFAULT_B, DEFAULT_K1
 from retrieval_index.corpus import count_lines, read_corpus
@@ -36,6 +35,7 @@ from retrieval_index.java_runtime import JVM_OPTIONS, anserini_jar, java_executa
 from retrieval_index.store import PASSAGES_FILE
 from retrieval_index.streaming import remove_stale_staging, tee_passages, write_meta
 from smepo_env.errors import LuceneIndexError
+from smepo_env.files import atomic_directory
 
 LUCENE_SUBDIR = "lucene"
 CONFIG_FILE = "lucene.json"

@@ -38,11 +38,10 @@ import gymnasium as gym
 from gymnasium.error import ResetNeeded
 
 from smepo_env.envs.text_space import LLMText
-from smepo_env.protocol import parse_action, wrap_observation
+from smepo_env.protocol import MAX_ACTION_CHARS, parse_action, wrap_observation
 from smepo_env.scoring.verdict import Verdict
 from smepo_env.tasks import Task, coerce_tasks
 
-MAX_ACTION_CHARS = 200_000
 MAX_OBSERVATION_CHARS = 1_000_000
 
 RESET_OPTION_KEYS = ("task", "task_index", "task_id")

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from smepo_env.files import atomic_file
 from smepo_env.evaluation.records import SCORER_METRICS, EpisodeRecord
+from smepo_env.files import atomic_file
 
 
 def mean_tool_calls(calls: Sequence[Mapping[str, int]], prefix: str = "tool_calls/") -> dict[str, float]:

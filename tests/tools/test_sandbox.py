@@ -139,7 +139,7 @@ def with_short_timeout(sandbox: PythonSandbox, seconds: float = 1.5) -> PythonSa
 
 def test_config_rejects_bad_values_with_a_hint():
     with pytest.raises(
-        ValueError, match="isolation must be one of .*got 'namespaces'. Did you mean 'namespace'"
+        ValueError, match=r"isolation must be one of .*got 'namespaces'\. Did you mean 'namespace'"
     ):
         SandboxConfig(isolation="namespaces")
     with pytest.raises(ValueError, match="timeout_s"):
