@@ -18,6 +18,7 @@ from smepo_env import ENV_ID_BY_DOMAIN
 from smepo_env.evaluation.policies import SCRIPTED_POLICIES, make_scripted_policy
 from smepo_env.evaluation.report import render_table, save_results, summarize
 from smepo_env.evaluation.runner import run_scripted
+from smepo_env.integrations.tool_env import PROTOCOLS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max_new_tokens", type=int, default=160, help="tokens per model turn (model policies)"
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="tags",
+        help="how a model policy acts: tags (the tag protocol) or tools (its chat template's native tool "
+        "calling, TRL's tool loop); scripted policies always use tags",
     )
     parser.add_argument("--output_dir", default="runs/eval", help="where results and trajectories go")
     return parser
@@ -102,8 +110,12 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             if Path(policy_name).is_dir() and policy_name not in SCRIPTED_POLICIES:
                 from smepo_env.evaluation.model_policy import evaluate_model_policy
+                from smepo_env.evaluation.tool_policy import evaluate_tool_model_policy
 
-                records = evaluate_model_policy(
+                evaluate_model = (
+                    evaluate_tool_model_policy if args.protocol == "tools" else evaluate_model_policy
+                )
+                records = evaluate_model(
                     policy_name,
                     env_id,
                     env_kwargs,

@@ -27,7 +27,7 @@ the number of tool calls.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smepo_env.integrations.tool_env import ToolCallingEnv, tool_env_class
@@ -153,17 +153,25 @@ def tool_dataset(
         tasks = kept
     if limit is not None:
         tasks = tasks[:limit]
-    return Dataset.from_list(
-        [
-            {
-                "prompt": [{"role": "user", "content": ""}],
-                "task_id": task.id,
-                "split": split,
-                "question_type": task.question_type or "",
-            }
-            for task in tasks
-        ]
-    )
+    return Dataset.from_list(task_rows(tasks, split))
+
+
+def task_rows(tasks: Sequence[Any], split: str) -> list[dict[str, Any]]:
+    """The :func:`tool_dataset` rows of ``tasks`` (of an environment playing ``split``), in order.
+
+    Args:
+        tasks: :class:`~smepo_env.tasks.Task` objects, e.g. a seeded selection of a split.
+        split: the split the environment plays (checked again by ``reset``).
+    """
+    return [
+        {
+            "prompt": [{"role": "user", "content": ""}],
+            "task_id": task.id,
+            "split": split,
+            "question_type": task.question_type or "",
+        }
+        for task in tasks
+    ]
 
 
 def ensure_tool_chat_template(tokenizer: Any) -> Any:
