@@ -21,7 +21,8 @@ read as separate stretches: placeholders and tags are not read as text,
 * **recall**: share of critical-span occurrences, pooled over traces, whose letters and digits are
   all hidden. Traces without critical spans do not count.
 * **critical tokens**: word tokens (runs of letters/digits outside tag markup) that overlap a
-  critical-span occurrence, an occurrence of a gold answer, the ``<answer>`` body, or a passage
+  critical-span occurrence, an occurrence of a gold answer, the ``<answer>`` body, a math trace's
+  ``\\boxed{...}`` body (the final answer however it is written), or a passage
   (``Doc i`` title and text) of a tool output that holds one of those occurrences: such a
   passage is on the critical path, and hiding it whole is not over-masking.
 * **over-masking**: share of the other tokens (not critical) that are hidden, wholly or in part.
@@ -46,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from smepo_env.masking.engine import DOMAINS, METHODS, mask_traces, readable_stretches
+from smepo_env.masking.math_masker import boxed_bodies
 from smepo_env.masking.mentions import TOKEN
 from smepo_env.masking.normalize import contains_answer, find_answer_occurrences
 from smepo_env.masking.segments import Passage, markup_regions, split_passages, split_segments
@@ -299,6 +301,9 @@ def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -
             tally[1] += 1
     for start, end in _occurrences(trace, stretches, answers):
         critical[start:end] = b"\x01" * (end - start)
+    if record["domain"] == "math":
+        for start, end in boxed_bodies(trace):
+            critical[start:end] = b"\x01" * (end - start)
     for segment in split_segments(trace):
         if segment.tag == "answer":
             critical[segment.body_start : segment.body_end] = b"\x01" * (

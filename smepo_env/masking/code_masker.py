@@ -13,7 +13,9 @@ Rules:
    ``int f(int a) {``). Decorators, docstrings and bodies are hidden. Top-level calls that only
    run a function defined in the block on literal inputs (``print(repr(f(183)))``: calls,
    names, attributes and literals, nothing computed) also stay: they are how the expert
-   tested, not what it wrote.
+   tested, not what it wrote. So does the rest of the test scaffolding: ``assert`` statements that
+   only compare such calls with literals (``assert gcd(48, 18) == 6``) and doctest lines that only
+   call a function on literals (``>>> fib(10)``); the result a doctest prints stays hidden.
 3. **Inline code** (```` `...` ````) is hidden when it holds an expression or statement
    (```x + 1```, ```sorted(nums)[k]```, ```return x```, ```42```) and kept when it only names
    something (```nums```, ```heapq.heappush```, ```sorted()```, ```nums[i]```) or is not Python.
@@ -91,18 +93,62 @@ _INVOCATION_NODES = (
 )
 
 
-def _is_invocation(node: ast.expr, defined: set[str]) -> bool:
-    """A call of a function defined in the block, made only of calls, names, attributes and
-    literals: a test run of the code, not an algorithm."""
+def _is_invocation(node: ast.expr, defined: set[str] | None) -> bool:
+    """A call of a function defined in the block (any plain-named function when ``defined`` is
+    ``None``), made only of calls, names, attributes and literals: a test run of the code, not an
+    algorithm."""
     children = list(ast.walk(node))
     return (
         isinstance(node, ast.Call)
         and all(isinstance(child, _INVOCATION_NODES) for child in children)
         and any(
-            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined
+            isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Name)
+            and (defined is None or c.func.id in defined)
             for c in children
         )
     )
+
+
+_LITERAL_NODES = (
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Set,
+    ast.UnaryOp,
+    ast.USub,
+    ast.UAdd,
+    ast.Load,
+)
+
+
+def _is_literal(node: ast.expr) -> bool:
+    return all(isinstance(child, _LITERAL_NODES) for child in ast.walk(node))
+
+
+def _is_test(node: ast.expr, defined: set[str] | None) -> bool:
+    """A test of the code: a call of a defined function on literals, possibly negated or compared
+    with literals (``assert gcd(48, 18) == 6``, ``assert not is_palindrome("hello")``)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        node = node.operand
+    if isinstance(node, ast.Compare):
+        parts = [node.left, *node.comparators]
+        calls = [part for part in parts if not _is_literal(part)]
+        return bool(calls) and all(_is_invocation(part, defined) for part in calls)
+    return _is_invocation(node, defined)
+
+
+def _doctest_call(line: str, defined: set[str] | None) -> bool:
+    """Whether a ``>>> ...`` line only calls a defined function on literals (test scaffolding)."""
+    stripped = line.strip()
+    if not stripped.startswith(">>>"):
+        return False
+    try:
+        node = ast.parse(stripped[3:].strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return _is_invocation(node, defined)
 
 
 def _python_headers(source: str) -> dict[int, int | None] | None:
@@ -124,9 +170,13 @@ def _python_headers(source: str) -> dict[int, int | None] | None:
     headers: dict[int, int | None] = {}
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     for statement in tree.body:
-        if isinstance(statement, ast.Expr) and _is_invocation(statement.value, defined):
+        is_run = isinstance(statement, ast.Expr) and _is_invocation(statement.value, defined)
+        if is_run or (isinstance(statement, ast.Assert) and _is_test(statement.test, defined)):
             for line in range(statement.lineno - 1, (statement.end_lineno or statement.lineno)):
                 headers[line] = None
+    for index, line in enumerate(lines):
+        if _doctest_call(line, defined):
+            headers[index] = None
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             first_body = node.body[0]
@@ -272,6 +322,8 @@ def _code_run_drafts(text: str, lines: list[tuple[int, int]]) -> list[SpanDraft]
         content_start = line_start + len(line) - len(line.lstrip())
         if line.lstrip().startswith((">>>", "...")):
             after_prompt = True
+            if _doctest_call(line, None):
+                continue
             prompt_end = content_start + 3
             while prompt_end < line_end and text[prompt_end] in " \t":
                 prompt_end += 1

@@ -8,14 +8,19 @@ Rules:
    Every number atom (see :mod:`smepo_env.masking.numeric`) worth the same as a number in the
    final answer, or in a given gold answer, is hidden as ``[ANSWER]`` too (so is a percent whose
    number is the answer: ``50%`` for 50), wherever it is, even where the question states it: the
-   answer must not be readable. A symbolic final answer
-   (``x^2+1``, ``\\text{Tuesday}``) is also hidden where the trace writes it literally.
+   answer must not be readable. This holds for numeric answers (numbers only: ``42``,
+   ``(-1, 4)``); a symbolic final answer (``x^2+4x``, ``\\frac{3+\\sqrt{17}}{2}``,
+   ``\\text{Tuesday}``) is hidden where the trace writes it literally, and its constants are not
+   looked for elsewhere: the question's own ``(x + 2)^2 - 4`` stays readable, and no placeholder
+   tells which constants the answer holds.
 2. **Derived values** are hidden as ``[VALUE_k]``, one number per distinct value, so ``0.75``,
    ``3/4`` and ``\\frac{3}{4}`` all read ``[VALUE_1]``: intermediate results in digits, decimals,
    percents, fractions, LaTeX fractions and roots, and worded numbers (``forty-two``).
 3. **Kept**: numbers the question states (by value, so ``twelve`` in the question keeps ``12``
-   in the trace; a fraction or root built only from question numbers is kept too, since it is an
-   operation the policy can read off the question), and structural numbers: exponents,
+   in the trace and ``three quarters`` keeps ``\\frac{3}{4}``; a fraction or root built only from
+   question numbers is kept too, since it is an operation the policy can read off the question),
+   small structural constants (the 1 in ``1 - r`` or ``n + 1``, the 2 of "to 2 decimal places", a
+   written value of pi), and structural numbers: exponents,
    subscripts and indices, step labels, list markers, equation tags and ordinals. Signs never
    swallow operators: ``2x+3y`` keeps its ``+``. Variable names are never numbers.
 4. Tool outputs (``<output>`` bodies of a python tool) are hidden whole as ``[OUTPUT]``: they
@@ -48,7 +53,7 @@ _MAX_LITERAL_CHARS = 200
 _TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}")
 
 
-def _boxed_bodies(trace: str) -> Iterator[tuple[int, int]]:
+def boxed_bodies(trace: str) -> Iterator[tuple[int, int]]:
     """Bodies of ``\\boxed{...}`` with balanced braces (looked for within
     :data:`_MAX_BOXED_CHARS`); an unclosed one runs to the end of its line."""
     covered = 0
@@ -95,10 +100,37 @@ def _literal_pattern(answer: str) -> re.Pattern[str] | None:
     return re.compile(head + body + tail, re.IGNORECASE)
 
 
+_WORDED_FRACTION = re.compile(
+    r"(?i)\b(a|an|one|two|three|four|five|six|seven|eight|nine)[\s-]+"
+    r"(half|halves|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?)\b"
+)
+_DENOMINATORS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6}
+_DENOMINATORS |= {"seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+_SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_SMALL |= {"eight": 8, "nine": 9}
+_MULTIPLIERS = re.compile(r"(?i)\b(?:(twice|double)|(thrice|triple)|(half|halve))\b")
+
+
+def _worded_fractions(text: str) -> set[Fraction]:
+    """Values of worded fractions such as ``three quarters`` or ``a half`` (and their parts), and of
+    multipliers (``twice`` is 2, ``half`` is 1/2)."""
+    values: set[Fraction] = set()
+    for match in _MULTIPLIERS.finditer(text):
+        values.add(Fraction(2) if match.group(1) else Fraction(3) if match.group(2) else Fraction(1, 2))
+    for match in _WORDED_FRACTION.finditer(text):
+        numerator = _SMALL[match.group(1).lower()]
+        word = match.group(2).lower().rstrip("s")
+        denominator = _DENOMINATORS.get(word, _DENOMINATORS.get(word + "e", 0))
+        if denominator:
+            values.update({Fraction(numerator, denominator), Fraction(numerator), Fraction(denominator)})
+    return values
+
+
 def _question_values(question: str | None) -> set[Fraction]:
     values: set[Fraction] = set()
     if not question:
         return values
+    values |= _worded_fractions(question)
     for atom in scan_atoms(question):
         values.update(atom.components)
         if atom.value is not None:
@@ -110,7 +142,11 @@ def _question_values(question: str | None) -> set[Fraction]:
 def _is_given(atom: NumberAtom, question_values: set[Fraction]) -> bool:
     if atom.value is not None and (atom.value in question_values or abs(atom.value) in question_values):
         return True
-    return len(atom.components) > 1 and all(part in question_values for part in atom.components)
+    # A radical built from question numbers (\sqrt{3} when the question holds \sqrt{3}) is given.
+    irrational = atom.value is None and len(atom.components) >= 1
+    return (len(atom.components) > 1 or irrational) and all(
+        part in question_values for part in atom.components
+    )
 
 
 def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> list[SpanDraft]:
@@ -132,7 +168,7 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
             drafts.append(SpanDraft(start, end, "ANSWER" if segment.tag == "answer" else "OUTPUT"))
             if segment.tag == "answer":
                 final_texts.append(trace[start:end])
-    for start, end in _boxed_bodies(trace):
+    for start, end in boxed_bodies(trace):
         drafts.append(SpanDraft(start, end, "ANSWER"))
         final_texts.append(trace[start:end])
     for match in _ANSWER_PHRASE.finditer(trace):
@@ -143,17 +179,22 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
     final_values: set[Fraction] = set()
     final_keys: set[str] = set()
     for text in final_texts:
-        atoms = list(scan_atoms(text))
-        final_values.update(a.value for a in atoms if a.value is not None)
-        final_keys.update(a.key for a in atoms if a.value is None)
+        # A numeric answer (numbers only: 42, (-1, 4), 3/4) is hidden by value wherever it occurs; a
+        # symbolic one (x^2 + 4x, (3 + \sqrt{17})/2) only where written literally, so that no
+        # constant of the question's own expressions is hidden because the answer holds it too.
+        if _is_numeric(text) or _is_single_atom(text):
+            atoms = list(scan_atoms(text))
+            final_values.update(a.value for a in atoms if a.value is not None)
+            final_keys.update(a.key for a in atoms if a.value is None)
         pattern = _literal_pattern(text)
         if pattern is not None and not _is_single_atom(text):
             drafts.extend(SpanDraft(m.start(), m.end(), "ANSWER") for m in pattern.finditer(trace))
     question_values = _question_values(question)
     groups = grouped_regions(trace)
     for atom in scan_atoms(trace):
-        structural = is_structural(trace, atom, groups)
-        if structural:
+        if is_structural(trace, atom, groups):
+            continue
+        if _is_small_constant(trace, atom) and atom.value not in final_values:
             continue
         # A percent shows its number: "50%" gives the answer 50 away although it is worth 1/2.
         shown = atom.components if len(atom.components) == 1 else ()
@@ -162,6 +203,38 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
         elif not _is_given(atom, question_values):
             drafts.append(SpanDraft(atom.start, atom.end, "VALUE", atom.key))
     return drafts
+
+
+_SYMBOL = re.compile(
+    r"(?<![a-zA-Z\\])[a-zA-Z](?![a-zA-Z])|\\(?:pi|infty|sqrt|sin|cos|tan|log|ln|theta|alpha)\b"
+)
+_UNIT_MARKS = re.compile(r"\^\s*\{?\\circ\}?|\\circ|°|\\?%|\\text\s*\{[^{}]*\}|\\[,!;]|\\\$|\$")
+_CONSTANT_DIGITS = frozenset({"3.14", "3.1416", "3.14159", "3.141592", "2.718", "2.71828"})
+_OPERAND = re.compile(r"\s*[-+−*/·×]\s*(?:[a-zA-Z(\\]|\\[a-z]+)")
+_OPERAND_BEFORE = re.compile(r"(?:[a-zA-Z)]|\\[a-z]+)\s*[-+−*/·×]\s*$")
+_ROUNDING = re.compile(r"\s*(?:decimal\s+places?|d\.p\.|significant\s+(?:figures?|digits?)|s\.f\.)", re.I)
+
+
+def _is_numeric(text: str) -> bool:
+    """Whether an answer is numbers only (no variable, radical or constant symbol)."""
+    inner = _UNIT_MARKS.sub(" ", text)
+    inner = re.sub(r"\\[dt]?frac|\\boxed|\\left|\\right", " ", inner)
+    return not _SYMBOL.search(inner) and any(ch.isdigit() for ch in inner) and "\\" not in inner
+
+
+def _is_small_constant(trace: str, atom: NumberAtom) -> bool:
+    """Structure a reader needs and no answer gives away: a 0 or 1 in an expression with a symbol
+    (the 1 in ``1 - r``, ``n + 1``), the digit count of a rounding (``to 2 decimal places``), and
+    a written value of pi or e (``3.14159``)."""
+    text = trace[atom.start : atom.end]
+    if text in _CONSTANT_DIGITS:
+        return True
+    if _ROUNDING.match(trace, atom.end):
+        return True
+    if atom.value in (0, 1) and text in ("0", "1"):
+        before = trace[max(0, atom.start - 12) : atom.start]
+        return bool(_OPERAND.match(trace, atom.end) or _OPERAND_BEFORE.search(before))
+    return False
 
 
 def _is_single_atom(text: str) -> bool:

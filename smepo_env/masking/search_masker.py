@@ -12,7 +12,8 @@ Rules, applied to the text alone (no annotations needed):
    (``marin okafor birthplace``). Keys are lower-cased, accents folded (``Dvořák`` = ``dvorak``).
 3. A candidate is **on the critical path** when it was *carried forward*: it first occurs in a
    tool output (an entity the expert already named before any search is its own knowledge, part
-   of the plan the policy sees), and the expert then uses it in a later query, in the answer, or in
+   of the plan the policy sees; a date the expert computes from a tool's date and searches for
+   counts too), and the expert then uses it in a later query, in the answer, or in
    the **conclusion**: the clauses of the prose after the last tool output, except clauses that
    reject something (``not``, ``rather than``, ``a different person`` ...). Candidates the expert
    names and rejects, context mentioned in passing and distractors stay readable.
@@ -79,10 +80,15 @@ _SEPARATOR = "\n\n"
 MAX_ANSWER_WORDS = 16
 """Longest ``<answer>`` body (in words) searched for elsewhere; a longer one is hidden only in place."""
 
-_REJECTION_WORDS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_REJECTION_WORDS = _words(
     "not never instead rather unlike different unrelated wrong mistake mistaken trap confusing "
-    "confused irrelevant only neither nor though although whereas other another isn't wasn't aren't "
-    "weren't doesn't don't didn't won't cannot can't shouldn't".split()
+    "confused irrelevant only neither nor though although whereas other another isn't wasn't "
+    "aren't weren't doesn't don't didn't won't cannot can't shouldn't"
 )
 """Words that mark a sentence of the conclusion as a rejection or an aside (rule 3)."""
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
@@ -96,21 +102,20 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 _TOOL_KINDS = frozenset({"title", "passage"})
 _POSSESSIVE = re.compile(r"['’]s\b")
-_GENERIC_HEADS = frozenset(
-    "university college school institute academy museum river mount mountain lake city town county "
-    "state province company corporation agency association society club team league party award "
-    "prize war battle treaty church cathedral airport station bridge park street island islands "
-    "kingdom republic empire dynasty festival foundation bank press studio studios works records group "
-    "hospital library orchestra band theatre theater center centre hall house tower building".split()
+_GENERIC_HEADS = _words(
+    "university college school institute academy museum river mount mountain lake city town "
+    "county state province company corporation agency association society club team league "
+    "party award prize war battle treaty church cathedral airport station bridge park street "
+    "island islands kingdom republic empire dynasty festival foundation bank press studio "
+    "studios works records group hospital library orchestra band theatre theater center centre "
+    "hall house tower building"
 )
 """Head words too common to stand for a multiword answer on their own (``University``)."""
-_NAME_MODIFIERS = frozenset(
-    "central north south east west northern southern eastern western upper lower new old great greater "
-    "little st saint san santa sao fort port mount lake cape".split()
+_NAME_MODIFIERS = _words(
+    "central north south east west northern southern eastern western upper lower new old great "
+    "greater little st saint san santa sao fort port mount lake cape"
 )
-_CALENDAR_WORDS = frozenset(MONTHS) | frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+_CALENDAR_WORDS = frozenset(MONTHS) | _words("monday tuesday wednesday thursday friday saturday sunday")
 
 
 def _answer_key(text: str) -> tuple[str, ...]:
@@ -390,8 +395,10 @@ class _SearchTrace:
         (it links two hops); a value or name the conclusion only mentions in passing stays.
         """
         found = self._standalone(key)
-        if not found or self.regions[found[0][1]].kind not in _TOOL_KINDS:
+        if not found:
             return False
+        if self.regions[found[0][1]].kind not in _TOOL_KINDS:
+            return kind != "ENTITY" and self._derived_in_query(key, found)
         first = found[0][0]
         outputs = {self.output_of[region] for _, region in found if region in self.output_of}
         for start, region_index in found:
@@ -400,10 +407,17 @@ class _SearchTrace:
                 continue
             if region_kind in ("query", "answer"):
                 return True
-            if region_kind == "prose" and self._in_conclusion(start, deciding=kind != "ENTITY"):
-                if kind != "ENTITY" or len(outputs) > 1:
-                    return True
+            in_conclusion = region_kind == "prose" and self._in_conclusion(start, deciding=kind != "ENTITY")
+            if in_conclusion and (kind != "ENTITY" or len(outputs) > 1):
+                return True
         return False
+
+    def _derived_in_query(self, key: tuple[str, ...], found: list[tuple[int, int]]) -> bool:
+        """A date the expert computed from a tool's date and searched for (``13 May 1987`` the
+        day after a passage's ``12 May 1987``): it shares its year with a tool output."""
+        years = [token for token in key if len(token) == 4 and token.isdigit()]
+        in_query = any(self.regions[region].kind == "query" for _, region in found)
+        return in_query and any(f" {year} " in self.grounding for year in years)
 
     def critical_keys(self, entities: list[tuple[int, int, str]]) -> _CriticalKeys:
         """Decide which keys are on the critical path (rules 2 to 6 of the module docstring)."""
@@ -428,8 +442,15 @@ class _SearchTrace:
             book.kinds[key] = kind
         self._add_answers(book)
         # A date whose year is hidden is hidden whole, so that its day and month go with it.
+        hidden_years = {
+            token
+            for key, kind in book.kinds.items()
+            if kind in ("DATE", "ANSWER") and (len(key) == 1 or date_parts(key))
+            for token in key
+            if len(token) == 4 and token.isdigit()
+        }
         for key in dates:
-            if key not in book.kinds and any((t,) in book.kinds for t in key if len(t) == 4 and t.isdigit()):
+            if key not in book.kinds and hidden_years.intersection(key):
                 book.kinds[key] = "DATE"
         # A key that is a piece of a longer key and never written on its own in the expert text is
         # an artifact of a partial mention (NER's "Yaidai" of "Yaidai Vremu"): it would only hide

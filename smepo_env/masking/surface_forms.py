@@ -102,10 +102,13 @@ _DERIVED_ENDINGS = (
     "ean",
     "ian",
 )
-_NUMBER_NAMES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen"
-).split()
+_NUMBER_NAMES = tuple(
+    re.findall(
+        r"\w+",
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen",
+    )
+)
 _TENS_NAMES = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _GLOSS = re.compile(r"\s*\(([^()\n]{1,60})\)")
 _GLOSS_PART = re.compile(
@@ -173,7 +176,8 @@ def is_derived_word(word: str, name: str) -> bool:
 
     A derived word shares a stem with the name: all of the name but its last one or two letters,
     and at least four letters (``malaysian`` / ``malaysia``, ``canadian`` / ``canada``,
-    ``norwegian`` / ``norway``), is at most five letters longer and ends like a demonym or
+    ``norwegian`` / ``norway``), is longer than the name (a look-alike such as ``okafer`` for
+    ``okafor`` is not derived) but at most five letters longer, and ends like a demonym or
     adjective (``-an``, ``-ese``, ``-ish``, ``-i``, ``-ic``, ``-er`` ...); or it is listed in
     :data:`IRREGULAR_DEMONYMS` (``french`` / ``france``).
     """
@@ -184,7 +188,7 @@ def is_derived_word(word: str, name: str) -> bool:
     if len(name) < 4 or len(word) > len(name) + 5 or not word.endswith(_DERIVED_ENDINGS):
         return False
     stem = max(4, len(name) - 2)
-    return len(word) >= stem and word[:stem] == name[:stem] and len(word) > len(name) - 2
+    return len(word) > len(name) and word[:stem] == name[:stem]
 
 
 def gloss_forms(text: str, end: int, limit: int) -> list[tuple[int, int]]:

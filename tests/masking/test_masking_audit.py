@@ -88,9 +88,11 @@ def test_report_renders_and_serializes(report):
         "method",
         "domain",
         "traces",
-        "leakage",
+        "leaking",
         "recall",
+        "kept",
         "over-masking",
+        "distractors-kept",
         "traces/s",
     ]
     assert len(table.splitlines()) == len(report.rows) + 1
@@ -103,6 +105,8 @@ def test_report_renders_and_serializes(report):
         "leakage",
         "recall",
         "over_masking",
+        "kept",
+        "distractors_kept",
         "traces_per_second",
         "occurrences_by_kind",
     } <= set(first)

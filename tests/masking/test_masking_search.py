@@ -160,8 +160,8 @@ def test_answers_in_odd_casing_punctuation_and_inside_words():
     )
     result = mask_trace(trace, domain="search", answers=["veldra!", "Al", "PARIS"])
     assert result.text == (
-        "<think>[ANSWER], or [ANSWER]'s old town; the [ANSWER] hills. [ANSWER] visited the Alps. "
-        "[ANSWER]-based and [ANSWER].</think>\n<answer>[ANSWER]</answer>"
+        "<think>[ANSWER], or [ANSWER] old town; the [ANSWER] hills. [ANSWER] visited the Alps. "
+        "[ANSWER] and [ANSWER].</think>\n<answer>[ANSWER]</answer>"
     )
 
 
