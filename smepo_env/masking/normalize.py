@@ -22,6 +22,9 @@ that hiding every occurrence it returns leaves no leak:
   ``"Parisian"``, ``"Veldra"`` in ``"Veldra's"``, since those reveal the answer. Shorter answers
   match whole words only, so ``"Al"`` is not found in ``"Alps"`` nor ``"US"`` in ``"use"``.
 
+* **Scripts without word breaks** (Chinese, Japanese, Thai ...): an answer written in them is found
+  as a substring, ``大豆`` inside ``納豆は大豆を発酵させた食品です``, by the sweep and the leak check alike.
+
 An answer whose normalized form is empty (``"the"``, ``"?!"``) cannot be read in any text and is
 ignored.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from smepo_env.masking.surface_forms import is_unspaced
 from smepo_env.scoring.normalize import (
     ARTICLES,
     DELETE_PUNCTUATION,
@@ -117,6 +121,13 @@ def find_answer_occurrences(
     region = text[start:end]
     flat = fold(region)
     found: list[tuple[int, int]] = []
+    for answer in answers:
+        needle = answer.strip()
+        if needle and is_unspaced(needle):
+            position = region.find(needle)
+            while position >= 0:
+                found.append((start + position, start + position + len(needle)))
+                position = region.find(needle, position + len(needle))
     modes = [False]
     if split_on_punctuation and any(ch.isalpha() for answer in answers for ch in answer):
         modes.append(True)
@@ -141,10 +152,11 @@ def find_answer_occurrences(
 
 
 def contains_answer(text: str, answers: Sequence[str]) -> bool:
-    """Whether any answer can be read in ``text`` by normalized, word-boundary exact match."""
+    """Whether any answer can be read in ``text`` by normalized, word-boundary exact match (a
+    substring match for an answer in a script written without word breaks, such as ``大豆``)."""
     haystack = f" {normalize_answer(text)} "
     for answer in answers:
         needle = normalize_answer(answer)
-        if needle and f" {needle} " in haystack:
+        if needle and (f" {needle} " in haystack or (is_unspaced(needle) and needle in haystack)):
             return True
     return False
