@@ -1,4 +1,4 @@
-"""The words several layers share, declared once: task domains and expert-guidance modes.
+"""The words several layers share, declared once: task domains, expert-guidance modes and schedules.
 
 The masking engine, the guidance wrapper, the benchmarks, the trainer's config and the CLIs all
 check values against these tuples (with :func:`smepo_env.errors.check_choice`). The protocol's
@@ -19,3 +19,8 @@ DEFAULT_BENCHMARKS: dict[str, str] = {
 
 GUIDANCE_MODES: tuple[str, ...] = ("none", "full", "prefix", "masked")
 """How the expert trace is shown: not at all, whole, its first part, or with critical spans hidden."""
+
+GUIDANCE_SCHEDULES: tuple[str, ...] = ("always", "on_failure", "anneal")
+"""When training prompts carry the guidance: every time, only on prompts the policy failed
+unguided, or with a shown share of the trace that decays over training (see
+:mod:`smepo_env.guidance.schedules`)."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from smepo_env.errors import check_choice
 from smepo_env.models import DEFAULT_MODEL, resolve_model
-from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES
+from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES, GUIDANCE_SCHEDULES
 
 
 @dataclass
@@ -35,6 +35,21 @@ class AgentArguments:
         metadata={
             "help": "Guidance in the training prompts: none, full, prefix or masked (SMEPO). "
             "Evaluation is always unguided."
+        },
+    )
+    guidance_schedule: str = field(
+        default="always",
+        metadata={
+            "help": "When training prompts are guided: always; on_failure (only tasks whose last "
+            "unguided group earned no reward; unseen tasks are probed unguided first); anneal (the "
+            "shown share of the trace decays linearly to 0 at --guidance_anneal_steps). "
+            "See smepo_env/guidance/schedules.py."
+        },
+    )
+    guidance_anneal_steps: int = field(
+        default=0,
+        metadata={
+            "help": "With --guidance_schedule anneal: the step where no trace is shown (0: --max_steps)."
         },
     )
     model: str = field(
@@ -105,10 +120,17 @@ class AgentArguments:
 
     def __post_init__(self) -> None:
         check_choice("--expert_guidance", self.expert_guidance, GUIDANCE_MODES)
+        check_choice("--guidance_schedule", self.guidance_schedule, GUIDANCE_SCHEDULES)
+        if self.guidance_schedule != "always" and self.expert_guidance == "none":
+            raise ValueError(
+                f"--guidance_schedule {self.guidance_schedule} needs --expert_guidance full, prefix or "
+                "masked, got none"
+            )
         for name in ("num_eval_tasks", "max_turns", "max_turn_tokens", "eval_batch_size", "sft_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be >= 1, got {getattr(self, name)!r}")
-        for name in ("num_train_tasks", "heldout_eval_steps", "sft_num_examples", "trainable_layers"):
+        counts = ("num_train_tasks", "heldout_eval_steps", "sft_num_examples", "trainable_layers")
+        for name in (*counts, "guidance_anneal_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)!r}")
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from smepo_env.evaluation.model_policy import evaluate_policy
 from smepo_env.evaluation.report import summarize_records
+from smepo_env.guidance.schedules import GuidanceSchedule
 from smepo_env.training.callbacks import (
     HeldOutEvalCallback,
     JsonlMetricsCallback,
@@ -38,6 +39,7 @@ from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_t
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
+from smepo_env.training.schedule_state import GuidanceScheduleCheckpointCallback, restore_schedule
 from smepo_env.training.sft import run_warmstart, warmstart_settings_from
 from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS
 
@@ -112,7 +114,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         f"[data] {agent_args.env_id} on benchmark {agent_args.resolved_benchmark()}: "
         f"{len(rows)} training tasks "
         f"({', '.join(agent_args.question_type_list()) or 'all types'}, "
-        f"guidance={agent_args.expert_guidance}), "
+        f"guidance={agent_args.expert_guidance}, schedule={agent_args.guidance_schedule}), "
         f"{len(eval_options)} held-out {agent_args.eval_split} tasks (unguided)"
     )
 
@@ -165,14 +167,26 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
 
     if grpo_config.use_vllm:
         grpo_config.generation_kwargs = {**VLLM_STOP_KWARGS, **(grpo_config.generation_kwargs or {})}
+    schedule = GuidanceSchedule(
+        agent_args.guidance_schedule,
+        agent_args.expert_guidance,
+        prefix_ratio=train_kwargs.get("prefix_ratio"),
+        anneal_steps=agent_args.guidance_anneal_steps or grpo_config.max_steps,
+    )
+    if checkpoint is not None and restore_schedule(schedule, checkpoint):
+        log(f"[resume] guidance schedule restored ({len(schedule.failed_tasks())} tasks guided on failure)")
     rollout = EpisodeRolloutFunction(
         agent_args.env_id,
         train_kwargs,
         agent_args.expert_guidance,
         PromptIndex(rows),
         agent_args.max_turn_tokens,
+        schedule=schedule,
     )
     heldout = HeldOutEvalCallback(evaluate, agent_args.heldout_eval_steps)
+    # The schedule's memory is saved into each checkpoint before the COMPLETE marker is written.
+    saver = GuidanceScheduleCheckpointCallback(schedule)
+    callbacks = [JsonlMetricsCallback(metrics_path), saver, CheckpointMarkerCallback(), heldout]
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=env_reward,
@@ -180,7 +194,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
         rollout_func=rollout,
-        callbacks=[JsonlMetricsCallback(metrics_path), CheckpointMarkerCallback(), heldout],
+        callbacks=callbacks,
     )
     heldout.trainer = trainer
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -198,6 +212,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         "seed": seed,
         "env_id": agent_args.env_id,
         "expert_guidance": agent_args.expert_guidance,
+        "guidance_schedule": agent_args.guidance_schedule,
         "model": agent_args.model,
         "start_model": start_model,
         "steps": trainer.state.global_step,
