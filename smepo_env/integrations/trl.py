@@ -107,6 +107,7 @@ def tool_dataset(
     *,
     question_types: list[str] | tuple[str, ...] | None = None,
     limit: int | None = None,
+    environment: str | None = None,
     **gym_make_kwargs: Any,
 ) -> Any:
     """The training rows for :func:`environment_factory`: one per task of ``split``, in order.
@@ -120,6 +121,9 @@ def tool_dataset(
         split: the benchmark split; make the factory with the same one.
         question_types: keep only tasks of these types (``None``: all).
         limit: keep at most this many tasks (the first ones of the split).
+        environment: add an ``environment`` column with this name, for TRL's multi-environment
+            routing (``environment_factory={"search": ..., "code": ...}`` and the datasets of
+            each env concatenated).
         **gym_make_kwargs: the environment keywords that choose tasks (``benchmark``,
             ``tasks``...); guidance keywords are accepted and ignored, so the same dict can be
             passed to both functions.
@@ -153,7 +157,10 @@ def tool_dataset(
         tasks = kept
     if limit is not None:
         tasks = tasks[:limit]
-    return Dataset.from_list(task_rows(tasks, split))
+    rows = task_rows(tasks, split)
+    if environment is not None:
+        rows = [{**row, "environment": environment} for row in rows]
+    return Dataset.from_list(rows)
 
 
 def task_rows(tasks: Sequence[Any], split: str) -> list[dict[str, Any]]:

@@ -218,6 +218,8 @@ def test_tool_dataset_filters_and_checks():
         tool_dataset("smepo/SearchQA-v0", question_types=["five-hop"])
     with pytest.raises(ValueError, match="limit"):
         tool_dataset("smepo/SearchQA-v0", limit=0)
+    routed = tool_dataset("smepo/SearchQA-v0", limit=2, environment="search")
+    assert routed["environment"] == ["search", "search"]  # TRL's multi-environment routing column
     guided = tool_dataset("smepo/SearchQA-v0", limit=2, expert_guidance="masked", prefix_ratio=0.5)
     assert guided["task_id"] == tool_dataset("smepo/SearchQA-v0", limit=2)["task_id"]
 
