@@ -10,6 +10,7 @@ timeout tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -77,7 +78,8 @@ class ChatServer:
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client left
+                    self.wfile.write(data)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
