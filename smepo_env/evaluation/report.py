@@ -61,12 +61,13 @@ def render_table(title: str, results: dict[str, dict[str, dict[str, float]]]) ->
     tools = sorted(
         {k for rows in results.values() for row in rows.values() for k in row if k.startswith("tool_calls/")}
     )
-    header = f"{'policy':<22}{'type':<24}{'n':>6}{'success':>9}{'reward':>8}{'turns':>7}"
+    width = max([22, *(len(policy) + 2 for policy in results)])
+    header = f"{'policy':<{width}}{'type':<24}{'n':>6}{'success':>9}{'reward':>8}{'turns':>7}"
     header += "".join(f"{tool.removeprefix('tool_calls/'):>9}" for tool in tools)
     lines = [title, header]
     for policy, rows in results.items():
         for qtype, row in rows.items():
-            line = f"{policy:<22}{qtype:<24}{row['n']:>6}{row['success']:>9.3f}{row['reward']:>8.3f}"
+            line = f"{policy:<{width}}{qtype:<24}{row['n']:>6}{row['success']:>9.3f}{row['reward']:>8.3f}"
             line += f"{row['turns']:>7.2f}"
             line += "".join(f"{row.get(tool, 0.0):>9.2f}" for tool in tools)
             lines.append(line)
