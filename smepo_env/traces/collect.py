@@ -9,14 +9,15 @@ otherwise the task is tried again, at most ``samples`` times. Tries run in round
 pending tasks, ``batch_size`` episodes at a time.
 
 Output (``out``, JSONL): one task row per kept trace, ``{id, question, answers, question_type,
-benchmark, expert_trace, critical_spans, teacher, attempt, reward, turns, tool_calls}``: a task
-file (:func:`~smepo_env.tasks.load_tasks_jsonl` reads it, so the masking audit does), a
-``trace_source=`` for the guidance wrapper (keyed by id and question), and the input of
-:func:`~smepo_env.traces.smepo_parquet.write_smepo_parquet`. Each kept row is flushed and
-fsynced as soon as its batch ends, so a killed run loses nothing kept; a rerun with the same
-``out`` skips the tasks already kept (a partial last line is cut off) and those recorded as
-dropped in ``<out>.dropped.jsonl`` (unless ``retry_dropped``). ``<out>.summary.json`` holds the
-run's figures (:class:`CollectSummary`).
+benchmark, expert_trace, expert_actions, critical_spans, teacher, attempt, reward, turns,
+tool_calls}``: a task file read by :func:`~smepo_env.tasks.load_tasks_jsonl` (the masking audit
+reads it; ``expert_actions``, the teacher's turns, are what the evaluation ``oracle`` and the
+trainer's supervised warm start replay), a ``trace_source=`` for the guidance wrapper (keyed by id
+and question), and the input of :func:`~smepo_env.traces.smepo_parquet.write_smepo_parquet`. Each
+kept row is flushed and fsynced as soon as its batch ends, so a killed run loses nothing kept; a
+rerun with the same ``out`` skips the tasks already kept (a partial last line is cut off) and
+those recorded as dropped in ``<out>.dropped.jsonl`` (unless ``retry_dropped``).
+``<out>.summary.json`` holds the run's figures (:class:`CollectSummary`).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def trace_row(task: Task, teacher: Teacher, episode: Episode, attempt: int) -> d
         "question_type": task.question_type,
         "benchmark": task.benchmark,
         "expert_trace": episode.transcript(teacher.tokenizer),
+        "expert_actions": list(episode.actions),
         "critical_spans": teacher.critical_spans(task),
         "teacher": teacher.name,
         "attempt": attempt + 1,
