@@ -46,6 +46,13 @@ def test_kept_rows_are_a_task_file_and_a_trace_source(tmp_path, env_kwargs):
     } <= set(rows[0])
     tasks = load_tasks_jsonl(out)
     assert [t.id for t in tasks] == [row["id"] for row in rows]
+    # the teacher's turns ride along: the evaluation oracle replays them from the traces file alone
+    from smepo_env.evaluation.policies import make_scripted_policy
+    from smepo_env.evaluation.runner import run_scripted
+
+    replay_env = gym.make("smepo/SearchQA-v0", tasks=str(out), corpus=env_kwargs["corpus"])
+    records = run_scripted(replay_env, tasks, make_scripted_policy("oracle", tasks), show_progress=False)
+    assert [r["reward"] for r in records] == [1.0, 1.0, 1.0]
     env = gym.make("smepo/SearchQA-v0", **env_kwargs, expert_guidance="full", trace_source=str(out))
     prompt, info = env.reset(options={"task_id": rows[0]["id"]})
     assert rows[0]["expert_trace"] in prompt and info["guidance"]["applied"]
