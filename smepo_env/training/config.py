@@ -19,6 +19,9 @@ from typing import Any
 
 from smepo_env.errors import check_choice
 from smepo_env.models import DEFAULT_MODEL, resolve_model
+from smepo_env.models.precision import PRECISIONS, cpu_has_bf16
+from smepo_env.training.tool_protocol import PROTOCOLS
+from smepo_env.training.vllm_backend import default_use_vllm
 from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES, GUIDANCE_SCHEDULES
 
 
@@ -50,6 +53,14 @@ class AgentArguments:
         default=0,
         metadata={
             "help": "With --guidance_schedule anneal: the step where no trace is shown (0: --max_steps)."
+        },
+    )
+    protocol: str = field(
+        default="tags",
+        metadata={
+            "help": "How the agent acts: tags (Search-R1 tags through our rollout_func, any model) or tools "
+            "(the model's native tool calling through TRL's environment_factory; needs a chat template "
+            "with tool calling, a ChatML one gets Qwen2.5's). See smepo_env/training/tool_protocol.py."
         },
     )
     model: str = field(
@@ -117,10 +128,33 @@ class AgentArguments:
     resume: bool = field(
         default=False, metadata={"help": "Resume from the last complete checkpoint in --output_dir."}
     )
+    precision: str = field(
+        default="auto",
+        metadata={
+            "help": "auto: bf16 generation on CUDA GPUs and on CPUs with AMX-BF16/AVX512-BF16 (and, on "
+            "such a CPU, bf16 mixed-precision training), else fp32; bf16 or fp32 force it for both. "
+            "See smepo_env/models/precision.py."
+        },
+    )
+    cpu_threads: int = field(
+        default=0, metadata={"help": "Torch/OpenMP threads on a CPU (0: half the cores, at least 1)."}
+    )
+    vllm_kv_cache_gib: float = field(
+        default=0.0,
+        metadata={
+            "help": "vLLM on a CPU: KV-cache size in GiB (0: room for one step's episodes, 0.25-4 GiB)."
+        },
+    )
 
     def __post_init__(self) -> None:
         check_choice("--expert_guidance", self.expert_guidance, GUIDANCE_MODES)
         check_choice("--guidance_schedule", self.guidance_schedule, GUIDANCE_SCHEDULES)
+        check_choice("--protocol", self.protocol, PROTOCOLS)
+        if self.protocol == "tools" and self.guidance_schedule != "always":
+            raise ValueError(
+                f"--guidance_schedule {self.guidance_schedule} needs --protocol tags (TRL's "
+                "environment_factory keeps each env's guidance mode as it was made), got --protocol tools"
+            )
         if self.guidance_schedule != "always" and self.expert_guidance == "none":
             raise ValueError(
                 f"--guidance_schedule {self.guidance_schedule} needs --expert_guidance full, prefix or "
@@ -134,6 +168,12 @@ class AgentArguments:
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)!r}")
 
+        check_choice("--precision", self.precision, PRECISIONS)
+        if self.cpu_threads < 0 or self.vllm_kv_cache_gib < 0:
+            raise ValueError(
+                f"--cpu_threads and --vllm_kv_cache_gib must be >= 0, got {self.cpu_threads!r}, "
+                f"{self.vllm_kv_cache_gib!r}"
+            )
         if not 0.0 <= self.sft_guided_share <= 1.0:
             raise ValueError(f"--sft_guided_share must be in [0, 1], got {self.sft_guided_share!r}")
 
@@ -196,7 +236,10 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     "max_steps": 8,
     "learning_rate": 2e-5,
     "num_generations": 4,
-    "per_device_train_batch_size": 8,
+    # 8 episodes per optimizer step (one rollout of 8), trained in micro-batches of 2: the loss's
+    # [batch, completion, vocab] logits at batch 8 took the job's peak memory past 8 GB.
+    "per_device_train_batch_size": 2,
+    "gradient_accumulation_steps": 4,
     "max_completion_length": 320,
     "temperature": 1.0,
     "beta": 0.0,
@@ -230,8 +273,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> tuple[AgentArguments, 
     parser = TrlParser((AgentArguments, GRPOConfig), prog="train_grpo.py", epilog=CONFIG_EPILOG)
     defaults = dict(EMBEDDED_DEFAULTS)
     if not torch.cuda.is_available():
-        defaults.update(use_cpu=True, bf16=False)
+        # bf16 mixed precision where the CPU has bf16 arithmetic (about 1.8x less CPU time per
+        # training step here); vLLM rollouts where its CPU build is installed.
+        defaults.update(use_cpu=True, bf16=cpu_has_bf16(), use_vllm=default_use_vllm())
     parser.set_defaults(**defaults)
     agent_args, grpo_config = parser.parse_args_and_config(args=list(argv) if argv is not None else None)
     agent_args.check_env_id()
+    if agent_args.precision != "auto":  # --precision fp32 / bf16 sets training's precision too
+        grpo_config.bf16 = agent_args.precision == "bf16"
     return agent_args, grpo_config

@@ -27,6 +27,7 @@ from typing import Any
 from smepo_env.evaluation.model_policy import evaluate_policy
 from smepo_env.evaluation.report import summarize_records
 from smepo_env.guidance.schedules import GuidanceSchedule
+from smepo_env.models.precision import configure_cpu_threads, resolve_precision
 from smepo_env.training.callbacks import (
     HeldOutEvalCallback,
     JsonlMetricsCallback,
@@ -41,7 +42,8 @@ from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
 from smepo_env.training.schedule_state import GuidanceScheduleCheckpointCallback, restore_schedule
 from smepo_env.training.sft import run_warmstart, warmstart_settings_from
-from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS
+from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS, describe_rollout_path, vllm_trainer_context
+from smepo_env.training.vllm_cpu import shutdown_engine
 
 EVAL_SELECTION_SEED = 0
 """Held-out tasks are drawn with a fixed seed, so runs with different seeds share one test set."""
@@ -82,6 +84,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         ``{"seed", "heldout_before", "heldout_after", "steps", "seconds", "output_dir", ...}``.
     """
     started = time.perf_counter()
+    threads = configure_cpu_threads(agent_args.cpu_threads)
     model_location = agent_args.resolved_model()
     output_dir = Path(grpo_config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +122,9 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     )
 
     start_model = model_location
-    if agent_args.sft_warmstart and checkpoint is None:
+    if agent_args.sft_warmstart and agent_args.protocol == "tools":
+        log("[sft] the warm start trains tag transcripts: skipped with --protocol tools")
+    elif agent_args.sft_warmstart and checkpoint is None:
         settings = warmstart_settings_from(agent_args, model_location, seed)
         with processes.main_process_first():  # the main process trains it; the others then load the cache
             start_model = str(run_warmstart(settings, log=log))
@@ -132,12 +137,34 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     tokenizer = AutoTokenizer.from_pretrained(start_model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dtype = torch.bfloat16 if grpo_config.bf16 else torch.float32
+    # On a CPU, --bf16 is mixed precision (float32 weights, bf16 autocast); see models/precision.py.
+    dtype = torch.bfloat16 if grpo_config.bf16 and torch.cuda.is_available() else torch.float32
     model = AutoModelForCausalLM.from_pretrained(start_model, dtype=dtype)
+    generation_dtype = resolve_precision(agent_args.precision, "cuda" if torch.cuda.is_available() else "cpu")
     trainable = freeze_lower_layers(model, agent_args.trainable_layers)
     log(f"[grpo] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
 
+    if agent_args.protocol == "tools":
+        from smepo_env.integrations.trl import ensure_tool_chat_template
+
+        ensure_tool_chat_template(tokenizer)
+
     def evaluate(policy: Any) -> dict[str, float]:
+        if agent_args.protocol == "tools":
+            from smepo_env.evaluation.tool_policy import evaluate_tool_policy
+
+            return summarize_records(
+                evaluate_tool_policy(
+                    policy,
+                    tokenizer,
+                    agent_args.env_id,
+                    eval_kwargs,
+                    eval_options,
+                    batch_size=agent_args.eval_batch_size,
+                    max_completion_tokens=grpo_config.max_completion_length,
+                    max_turn_tokens=agent_args.max_turn_tokens,
+                )
+            )
         results = evaluate_policy(
             policy,
             tokenizer,
@@ -147,6 +174,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
             batch_size=agent_args.eval_batch_size,
             max_completion_tokens=grpo_config.max_completion_length,
             max_turn_tokens=agent_args.max_turn_tokens,
+            dtype=generation_dtype,
         )
         return summarize_records(results)
 
@@ -165,7 +193,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         f"(n={before['heldout/n']}, seed={seed})"
     )
 
-    if grpo_config.use_vllm:
+    if grpo_config.use_vllm and agent_args.protocol == "tags":
         grpo_config.generation_kwargs = {**VLLM_STOP_KWARGS, **(grpo_config.generation_kwargs or {})}
     schedule = GuidanceSchedule(
         agent_args.guidance_schedule,
@@ -181,23 +209,37 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         agent_args.expert_guidance,
         PromptIndex(rows),
         agent_args.max_turn_tokens,
+        generation_dtype=generation_dtype,
         schedule=schedule,
     )
     heldout = HeldOutEvalCallback(evaluate, agent_args.heldout_eval_steps)
     # The schedule's memory is saved into each checkpoint before the COMPLETE marker is written.
     saver = GuidanceScheduleCheckpointCallback(schedule)
     callbacks = [JsonlMetricsCallback(metrics_path), saver, CheckpointMarkerCallback(), heldout]
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=env_reward,
-        args=grpo_config,
-        train_dataset=Dataset.from_list(rows),
-        processing_class=tokenizer,
-        rollout_func=rollout,
-        callbacks=callbacks,
-    )
+    engine = vllm_trainer_context(
+        grpo_config, generation_dtype=generation_dtype, kv_cache_gib=agent_args.vllm_kv_cache_gib,
+        model_config=model.config,
+    )  # fmt: skip
+    if agent_args.protocol == "tools":
+        from smepo_env.training.tool_protocol import tool_trainer_kwargs
+
+        protocol_kwargs = tool_trainer_kwargs(
+            agent_args.env_id, train_kwargs, agent_args.expert_guidance, train_tasks, tokenizer
+        )
+    else:
+        protocol_kwargs = {
+            "reward_funcs": env_reward,
+            "train_dataset": Dataset.from_list(rows),
+            "rollout_func": rollout,
+        }
+    with engine:
+        trainer = GRPOTrainer(
+            model=model, args=grpo_config, processing_class=tokenizer, callbacks=callbacks, **protocol_kwargs
+        )
+    log(describe_rollout_path(trainer, generation_dtype, threads))
     heldout.trainer = trainer
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    shutdown_engine(trainer, log)  # the vLLM engine and its KV cache go before the final evaluation
 
     after_summary = evaluate(trainer.model)
     after = {"step": trainer.state.global_step, **{f"heldout/{k}": v for k, v in after_summary.items()}}

@@ -51,6 +51,8 @@ class EpisodeRolloutFunction:
         expert_guidance: the guidance mode of the training prompts.
         prompt_index: maps dataset prompts to task ids.
         max_turn_tokens: the most tokens a model turn may generate.
+        generation_dtype: without vLLM, generate from a copy of the policy in this torch dtype
+            (bf16 on CPUs that have it), made at each step; ``None``: the policy itself.
         schedule: when prompts are guided; ``None``: ``always``, with ``env_kwargs``'s
             ``prefix_ratio`` (or the mode's default share).
     """
@@ -62,6 +64,7 @@ class EpisodeRolloutFunction:
         expert_guidance: str,
         prompt_index: PromptIndex,
         max_turn_tokens: int,
+        generation_dtype: Any = None,
         schedule: GuidanceSchedule | None = None,
     ) -> None:
         self.env_id = env_id
@@ -69,6 +72,7 @@ class EpisodeRolloutFunction:
         self.expert_guidance = expert_guidance
         self.prompt_index = prompt_index
         self.max_turn_tokens = max_turn_tokens
+        self.generation_dtype = generation_dtype
         self.schedule = schedule or GuidanceSchedule(
             "always", expert_guidance, prefix_ratio=self.env_kwargs.get("prefix_ratio")
         )
@@ -102,12 +106,13 @@ class EpisodeRolloutFunction:
             "max_turn_tokens": self.max_turn_tokens,
             "end_token_id": trainer.processing_class.eos_token_id,
         }
+        # Every process makes the same number of generation calls (collective for vLLM server mode).
+        keep_going = (
+            _collective_keep_going(trainer.accelerator) if trainer.accelerator.num_processes > 1 else None
+        )
         if getattr(trainer, "use_vllm", False):
             from smepo_env.training.vllm_backend import TrainerVLLMGenerator
 
-            keep_going = (
-                _collective_keep_going(trainer.accelerator) if trainer.accelerator.num_processes > 1 else None
-            )
             generator = TrainerVLLMGenerator(trainer)
             return run_episodes(
                 generator, trainer.processing_class, envs, options, keep_going=keep_going, **play
@@ -121,8 +126,11 @@ class EpisodeRolloutFunction:
                 temperature=trainer.args.temperature,
                 top_p=trainer.args.top_p,
                 batch_size=max(1, len(envs)),
+                dtype=self.generation_dtype,
             )
-            return run_episodes(generator, trainer.processing_class, envs, options, **play)
+            return run_episodes(
+                generator, trainer.processing_class, envs, options, keep_going=keep_going, **play
+            )
 
     def __call__(self, prompts: Sequence[Any], trainer: Any) -> dict[str, Any]:
         """Play one episode per prompt and return TRL's rollout dict."""
