@@ -74,6 +74,10 @@ class ToolCallError(SmepoError, ValueError):
     """A native tool call the environment refuses (bad argument, episode over); its text goes to the model."""
 
 
+class TeacherUnavailableError(SmepoError, RuntimeError):
+    """Every request to a teacher endpoint failed (down, unreachable, or refusing every call)."""
+
+
 def closest_hint(value: object, choices: Iterable[str]) -> str:
     """``" Did you mean 'x'?"`` for the choice closest to ``value``, or ``""`` when none is close."""
     close = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)

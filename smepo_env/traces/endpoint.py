@@ -25,16 +25,12 @@ from typing import Any
 
 import httpx
 
-from smepo_env.errors import SmepoError
+from smepo_env.errors import TeacherUnavailableError
 from smepo_env.protocol import CALL_TAGS, STOP_STRINGS
 from smepo_env.rollout.generation import GeneratedTurn
 from smepo_env.traces.codec import TextCodec
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-
-
-class TeacherUnavailableError(SmepoError, RuntimeError):
-    """Every request to a teacher endpoint failed (down, unreachable, or refusing every call)."""
 
 
 @dataclass
