@@ -8,7 +8,7 @@ import time
 import pytest
 
 from smepo_env.masking import AuditReport, audit_traces, mask_traces
-from smepo_env.masking.examples import CODE_EXAMPLES, MATH_EXAMPLES, SEARCH_EXAMPLES, synthetic_search_records
+from tests.masking.examples import CODE_EXAMPLES, MATH_EXAMPLES, SEARCH_EXAMPLES, synthetic_search_records
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smepo_env.masking import mask_trace, regex_baseline_mask
-from smepo_env.masking.examples import CODE_TRACE
+from tests.masking.examples import CODE_TRACE
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from smepo_env.masking import contains_answer, mask_trace, regex_baseline_mask
 from smepo_env.masking.engine import readable_stretches
-from smepo_env.masking.examples import ALGEBRA_QUESTION, ALGEBRA_TRACE, MATH_QUESTION, MATH_TRACE
+from tests.masking.examples import ALGEBRA_QUESTION, ALGEBRA_TRACE, MATH_QUESTION, MATH_TRACE
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,31 @@ def test_signs_belong_to_numbers_only_when_unary():
         "and the slope is [VALUE_6] (or ([VALUE_7]))."
     )
     assert [s.text for s in result.spans][-2:] == ["-3", "-7"]
+
+
+def test_formula_constants_kept_where_the_formula_is_stated_and_substituted():
+    question = "What is the sum of the interior angles of a heptagon, in degrees?"
+    trace = "With n = 7: (n - 2) \\times 180 = 5 \\times 180 = 900. Each side adds 180. \\boxed{900}"
+    result = mask_trace(trace, domain="math", question=question)
+    assert result.text == (
+        "With n = [VALUE_1]: (n - 2) \\times 180 = [VALUE_2] \\times 180 = [ANSWER]. "
+        "Each side adds [VALUE_3]. \\boxed{[ANSWER]}"
+    )
+    quadratic = mask_trace(
+        "b^2 - 4ac = 9 - 4(1)(-2) = 17, so x = \\frac{3 + \\sqrt{17}}{2}. \\boxed{\\frac{3+\\sqrt{17}}{2}}",
+        domain="math",
+        question="Solve x^2 - 3x - 2 = 0; give the larger root.",
+    )
+    assert quadratic.text.startswith("b^2 - 4ac = [VALUE_1] - 4([VALUE_2])(-2) = [VALUE_3], so x = [ANSWER].")
+
+
+def test_equations_over_derived_numbers_are_no_formulas():
+    # The other side does not repeat the constants: derived coefficients, hidden.
+    assert mask_trace("So 10x + 5y = 20.", domain="math").text == "So [VALUE_1]x + [VALUE_2]y = [VALUE_3]."
+    # A result over variables at the end of a chain is no formula, and the answer's constants stay
+    # hidden even where a check substitutes into the answer.
+    result = mask_trace("f(g(x)) = 6x - 1 = 6(1) - 1 at x = 1. \\boxed{6x - 1}", domain="math")
+    assert "6(1)" not in result.text and "6x" not in result.text
 
 
 def test_without_question_every_non_structural_number_is_derived():

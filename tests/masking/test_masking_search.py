@@ -8,7 +8,7 @@ import pytest
 
 from smepo_env.masking import contains_answer, mask_trace, mask_traces, regex_baseline_mask
 from smepo_env.masking.engine import readable_stretches
-from smepo_env.masking.examples import COMPARISON, SEARCH_EXAMPLES, THREE_HOP, TWO_HOP
+from tests.masking.examples import COMPARISON, SEARCH_EXAMPLES, THREE_HOP, TWO_HOP
 
 TWO_HOP_QUESTION = "Where was the director of Blue Harbor born?"
 THREE_HOP_QUESTION = "Where was the founder of the studio that produced Blue Harbor born?"

@@ -1,4 +1,4 @@
-"""Hand-written example traces with their ground-truth critical spans, for tests, demos and audits.
+"""Hand-written expert traces the masking tests use (test data, not library code).
 
 Each example is an audit record (see :func:`~smepo_env.masking.audit.audit_traces`): ``trace``,
 ``domain``, ``question``, ``answers`` and ``critical_spans``. The search traces follow the
