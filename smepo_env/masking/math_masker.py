@@ -23,6 +23,15 @@ Rules:
    written value of pi), and structural numbers: exponents,
    subscripts and indices, step labels, list markers, equation tags and ordinals. Signs never
    swallow operators: ``2x+3y`` keeps its ``+``. Variable names are never numbers.
+   **Formula constants** stay too: the constants of a formula the expert states over variables
+   and then substitutes numbers into (the 4 of ``b^2 - 4ac = 9 - 4(1)(-2)``, the 180 of
+   ``(n - 2) \\times 180 = 5 \\times 180``), in the formula and in the rest of its chain. Such a
+   constant does not depend on the question's numbers, and the formula shows it anyway. A side of
+   an equation is a stated formula when it holds a variable, each of its numbers is attached to a
+   variable (a coefficient ``4ac``, ``2\\pi r``, ``180(n - 2)``, or an operand ``n - 2``,
+   ``(n + 1)/2``), and the next side with a number that is not (the substitution) repeats the
+   constant; an equation whose other side does not (``10x + 5y = 20``, ``= 6x - 1`` at the end of
+   a chain) is no formula. A constant that the final answer also holds is never kept this way.
 4. Tool outputs (``<output>`` bodies of a python tool) are hidden whole as ``[OUTPUT]``: they
    carry computed results. Code in ``<python>`` bodies is treated like the prose: its derived
    numbers are hidden.
@@ -32,6 +41,8 @@ Without a question every non-structural number counts as derived.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
@@ -191,10 +202,15 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
             drafts.extend(SpanDraft(m.start(), m.end(), "ANSWER") for m in pattern.finditer(trace))
     question_values = _question_values(question)
     groups = grouped_regions(trace)
-    for atom in scan_atoms(trace):
-        if is_structural(trace, atom, groups):
-            continue
+    atoms = [atom for atom in scan_atoms(trace) if not is_structural(trace, atom, groups)]
+    answer_constants = {
+        value for text in final_texts for atom in scan_atoms(text) for value in (atom.value, *atom.components)
+    }
+    formula_constants = _formula_constants(trace, atoms, answer_constants | final_values)
+    for atom in atoms:
         if _is_small_constant(trace, atom) and atom.value not in final_values:
+            continue
+        if atom.start in formula_constants:
             continue
         # A percent shows its number: "50%" gives the answer 50 away although it is worth 1/2.
         shown = atom.components if len(atom.components) == 1 else ()
@@ -235,6 +251,69 @@ def _is_small_constant(trace: str, atom: NumberAtom) -> bool:
         before = trace[max(0, atom.start - 12) : atom.start]
         return bool(_OPERAND.match(trace, atom.end) or _OPERAND_BEFORE.search(before))
     return False
+
+
+_CLAUSE_BREAK = re.compile(r"\n|[.;!?](?=\s|$)|[,:]\s|(?<!\\)\$|\\[\[\]()]")
+_RELATION = re.compile(r"=|\\approx|≈|\\equiv")
+_VARIABLE = re.compile(r"(?<![a-zA-Z\\])[a-zA-Z](?![a-zA-Z])")
+"""A variable: a letter standing alone (``\\pi`` is a constant, and ``4\\pi`` a number)."""
+_PRODUCT = r"\s*(?:\\cdot|\\times|×|\*|·)\s*"
+_COEFFICIENT_OF = re.compile(
+    rf"(?:{_PRODUCT})?(?P<pi>\\pi\b)|(?:{_PRODUCT})?(?P<group>\()"
+    rf"|{_PRODUCT}(?P<variable>[a-zA-Z])(?![a-zA-Z])|(?P<letters>[a-zA-Z]{{1,3}})(?![a-zA-Z])"
+)
+_OPERAND_OF = re.compile(r"(?:(?<![a-zA-Z\\])[a-zA-Z]|\\pi|\))\s*(?:[-+−*/·×]|\\cdot|\\times)\s*$")
+_UNIT_SUFFIXES = frozenset(
+    ("m", "cm", "mm", "km", "g", "kg", "mg", "l", "ml", "s", "h", "hr", "min", "ft", "in", "mi", "lb", "oz")
+)
+"""Letters right after a number that are a unit or an ordinal suffix, not variables (``2cm``)."""
+
+
+def _attached(trace: str, atom: NumberAtom) -> bool:
+    """Whether a number is attached to a variable: a coefficient (``4ac``, ``2\\pi r``, ``180(n - 2)``,
+    ``\\frac{4}{3}\\pi``) or an operand next to one (``n - 2``, ``(n - 2) \\times 180``, ``(n+1)/2``)."""
+    after = _COEFFICIENT_OF.match(trace, atom.end, min(len(trace), atom.end + 12))
+    if after is not None:
+        if after.group("pi") or after.group("variable"):
+            return True
+        if after.group("letters"):
+            return after.group("letters").lower() not in _UNIT_SUFFIXES
+        closing = trace.find(")", after.end(), after.end() + 40)
+        if closing > 0 and _VARIABLE.search(trace, after.end(), closing):
+            return True
+    return _OPERAND_OF.search(trace[max(0, atom.start - 16) : atom.start]) is not None
+
+
+def _formula_constants(trace: str, atoms: list[NumberAtom], excluded: set[Fraction]) -> set[int]:
+    """Where the constants of stated formulas are (rule 3), as atom starts.
+
+    In each chain of equated sides, a side that holds a variable and only attached numbers is a
+    formula when the next side that holds an unattached number (the substitution) repeats some
+    of its constants: ``b^2 - 4ac = 9 - 4(1)(-2)``, ``(n - 2) \\times 180 = 5 \\times 180``. The
+    formula's constants are kept in it and in the rest of its chain. An equation whose other side
+    does not repeat its numbers (``10x + 5y = 20``, ``x - 4 = 1``) states no formula.
+    """
+    kept: set[int] = set()
+    breaks = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(trace)), len(trace)]
+    starts = [atom.start for atom in atoms]
+    for clause_start, clause_end in itertools.pairwise(breaks):
+        cuts = [clause_start, *(m.start() for m in _RELATION.finditer(trace, clause_start, clause_end))]
+        pending: list[NumberAtom] = []
+        substituted: list[NumberAtom] = []
+        repeated: set[Fraction] = set()
+        for side_start, side_end in zip(cuts, [*cuts[1:], clause_end], strict=True):
+            inside = atoms[bisect.bisect_left(starts, side_start) : bisect.bisect_left(starts, side_end)]
+            if substituted:
+                substituted.extend(inside)
+            elif any(not _attached(trace, a) for a in inside):
+                substituted = inside
+                repeated = {a.value for a in pending} & {a.value for a in inside}
+            elif _VARIABLE.search(trace, side_start, side_end):
+                pending.extend(a for a in inside if a.value is not None and a.value not in excluded)
+        if repeated:
+            constants = {a.value for a in pending}
+            kept.update(a.start for a in [*pending, *substituted] if a.value in constants)
+    return kept
 
 
 def _is_single_atom(text: str) -> bool:
