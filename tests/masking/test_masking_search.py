@@ -210,3 +210,39 @@ def test_regex_baseline_masks_nothing_in_search():
     result = regex_baseline_mask(TWO_HOP, domain="search")
     assert result.text == TWO_HOP and result.spans == ()
     assert mask_trace(TWO_HOP, domain="search", method="regex").text == TWO_HOP
+
+
+def test_a_bridge_keeps_one_placeholder_in_a_concluding_sentence_that_names_the_answer():
+    # world-facts train: spaCy's NER read "Mayotte is Mamoudzou" as one name and gave the bridge a
+    # second placeholder; the pattern candidates keep one placeholder per key.
+    mayotte = (
+        "Doc 1(Title: Mayotte) Mayotte has a population of 279,471. The largest cities of Mayotte "
+        "include Mamoudzou, Labattoir and Koungou. The capital of Mayotte is Mamoudzou. People from "
+        "Mayotte are called French. The currency of Mayotte is the Euro (EUR). Mayotte covers an area "
+        "of 374 square kilometres. Mayotte is a country in Eastern Africa."
+    )
+    dzaoudzi = (
+        "Doc 2(Title: Dzaoudzi) Dzaoudzi is a city in Mayotte. Dzaoudzi has a population of 15,339. "
+        "Dzaoudzi lies in the Indian/Mayotte time zone. Cities near Dzaoudzi include Mamoudzou, "
+        "Labattoir and Kaouéni."
+    )
+    trace = (
+        "<think>First I need to find which country Labattoir is in.</think>\n"
+        "<search>Labattoir city</search>\n\n"
+        "<information>Doc 1(Title: Labattoir) Labattoir lies in the Indian/Mayotte time zone. Cities "
+        "near Labattoir include Kaouéni, Dzaoudzi and Mamoudzou. Labattoir is a city in Mayotte. "
+        f"Labattoir has a population of 17,739.\n{dzaoudzi}\n{mayotte.replace('Doc 1', 'Doc 3')}"
+        "</information>\n\n"
+        "<think>Labattoir is in Mayotte. Now I need to find the capital of Mayotte.</think>\n"
+        "<search>capital of Mayotte</search>\n\n"
+        f"<information>{mayotte}\n{dzaoudzi}\n"
+        "Doc 3(Title: Mamoudzou) Cities near Mamoudzou include Kaouéni, Dzaoudzi and Mtsapéré. "
+        "Mamoudzou has a population of 54,831. Mamoudzou lies in the Indian/Mayotte time zone. "
+        "Mamoudzou is a city in Mayotte.</information>\n\n"
+        "<think>The capital of Mayotte is Mamoudzou. So the answer is Mamoudzou.</think>\n"
+        "<answer>Mamoudzou</answer>"
+    )
+    question = "What is the capital of the country where the city of Labattoir is located?"
+    result = mask_trace(trace, domain="search", question=question)
+    assert "<think>The capital of [ENTITY_1] is [ANSWER]. So the answer is [ANSWER].</think>" in result.text
+    assert "<think>Labattoir is in [ENTITY_1]." in result.text
