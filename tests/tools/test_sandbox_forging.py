@@ -97,7 +97,7 @@ while frame:
     look(repr(frame.f_locals)[:100000])
     look(repr(frame.f_code.co_consts))
     frame = frame.f_back
-SKIP = ('/proc', '/sys', '/dev', '/usr', '/lib', '/lib64', '/bin', '/sbin', sys.base_prefix)
+SKIP = ('/proc', '/sys', '/dev', '/usr', '/lib', '/lib64', '/bin', '/sbin', sys.base_prefix, sys.prefix)
 FILES_READ = 0
 for directory, dirs, files in os.walk('/'):
     if directory.startswith(SKIP):  # system libraries: read-only, no task data in them
