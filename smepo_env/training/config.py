@@ -218,8 +218,9 @@ class AgentArguments:
     def question_type_list(self) -> list[str]:
         """``--question_types`` as a list (empty: all types; ``default``: see the option's help)."""
         spec = self.question_types
-        if spec == "default":
-            spec = DEFAULT_QUESTION_TYPES.get(self.resolved_benchmark(), "")
+        if spec == "default":  # the bundled benchmark's curriculum; a user's own tasks= play every type
+            own_tasks = self.extra_env_kwargs().get("tasks") is not None
+            spec = "" if own_tasks else DEFAULT_QUESTION_TYPES.get(self.resolved_benchmark(), "")
         return [t.strip() for t in spec.split(",") if t.strip()]
 
     def resolved_model(self) -> str:

@@ -149,6 +149,8 @@ def test_each_env_defaults_to_its_own_benchmark(env_id, benchmark_name, question
     )
     assert agent_args.env_kwargs_for("test")["benchmark"] == "world-facts"
     assert agent_args.question_type_list() == []
+    own_tasks, _ = parse_arguments(["--env_id", env_id, "--env_kwargs", '{"tasks": "my_tasks.jsonl"}'])
+    assert own_tasks.question_type_list() == []  # the curriculum default is the bundled benchmark's
 
 
 def _train(tiny_dir, output_dir, *extra, log=lambda *_: None):
