@@ -20,6 +20,10 @@ DEFAULT_BENCHMARKS: dict[str, str] = {
 GUIDANCE_MODES: tuple[str, ...] = ("none", "full", "prefix", "masked")
 """How the expert trace is shown: not at all, whole, its first part, or with critical spans hidden."""
 
+PROTOCOLS: tuple[str, ...] = ("tags", "tools")
+"""How an agent acts: Search-R1 tags through our rollout function, or the model's native tool
+calls through TRL's ``environment_factory`` (see :mod:`smepo_env.integrations`)."""
+
 GUIDANCE_SCHEDULES: tuple[str, ...] = ("always", "on_failure", "anneal")
 """When training prompts carry the guidance: every time, only on prompts the policy failed
 unguided, or with a shown share of the trace that decays over training (see

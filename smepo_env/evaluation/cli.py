@@ -18,7 +18,7 @@ from smepo_env import ENV_ID_BY_DOMAIN
 from smepo_env.evaluation.policies import SCRIPTED_POLICIES, make_scripted_policy
 from smepo_env.evaluation.report import render_table, save_results, summarize
 from smepo_env.evaluation.runner import run_scripted
-from smepo_env.integrations.tool_env import PROTOCOLS
+from smepo_env.vocabulary import PROTOCOLS
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,10 +54,6 @@ import gymnasium as gym
 from smepo_env.errors import ToolCallError
 from smepo_env.protocol import CALL_TAGS, OBSERVATION_TAGS
 
-PROTOCOLS: tuple[str, ...] = ("tags", "tools")
-"""How an agent acts on a smepo environment: the tag protocol (:mod:`smepo_env.protocol`, the
-reference), or native tool calls through this module."""
-
 RESERVED_TAG = re.compile(r"<think>|</?(?:" + "|".join(CALL_TAGS) + r")>")
 """Text the tag parser would read as protocol (see :mod:`smepo_env.protocol`): refused in arguments."""
 

@@ -20,9 +20,8 @@ from typing import Any
 from smepo_env.errors import check_choice
 from smepo_env.models import DEFAULT_MODEL, resolve_model
 from smepo_env.models.precision import PRECISIONS, cpu_has_bf16
-from smepo_env.training.tool_protocol import PROTOCOLS
 from smepo_env.training.vllm_backend import default_use_vllm
-from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES, GUIDANCE_SCHEDULES
+from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES, GUIDANCE_SCHEDULES, PROTOCOLS
 
 
 @dataclass

@@ -19,9 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from smepo_env.integrations.tool_env import PROTOCOLS
-
-__all__ = ["PROTOCOLS", "tool_trainer_kwargs"]
+__all__ = ["tool_trainer_kwargs"]
 
 
 def tool_trainer_kwargs(
