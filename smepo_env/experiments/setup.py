@@ -69,6 +69,7 @@ class ComparisonSettings:
             "--learning_rate", str(self.learning_rate),
             "--num_generations", str(self.num_generations),
             "--per_device_train_batch_size", str(self.prompts_per_step * self.num_generations),
+            "--gradient_accumulation_steps", "1",  # one pass is the whole step's batch
             "--num_train_tasks", str(self.num_train_tasks),
             "--num_eval_tasks", str(self.num_eval_tasks),
             "--heldout_eval_steps", str(self.heldout_eval_steps),
