@@ -77,6 +77,30 @@ def _prepare_output_dir(output_dir: Path, resume: bool, log: Any) -> Path | None
     return None
 
 
+def check_step_fits(num_prompts: int, grpo_config: Any, num_processes: int = 1) -> None:
+    """Raise when the training prompts cannot fill one optimizer step.
+
+    One step plays ``per_device_train_batch_size x gradient_accumulation_steps x processes``
+    episodes, ``num_generations`` per distinct prompt; with fewer prompts TRL's sampler yields no
+    batch and the run would end after zero steps without a word.
+
+    Raises:
+        ValueError: naming the counts and what to change.
+    """
+    episodes = (
+        grpo_config.per_device_train_batch_size * grpo_config.gradient_accumulation_steps * num_processes
+    )
+    needed = -(-episodes // grpo_config.num_generations)
+    if num_prompts < needed:
+        raise ValueError(
+            f"{num_prompts} training task(s) cannot fill one step: per_device_train_batch_size "
+            f"{grpo_config.per_device_train_batch_size} x gradient_accumulation_steps "
+            f"{grpo_config.gradient_accumulation_steps} x {num_processes} process(es) = {episodes} "
+            f"episodes, {grpo_config.num_generations} per prompt, need {needed} distinct prompts; "
+            "train on more tasks (--num_train_tasks, --question_types) or use a smaller batch"
+        )
+
+
 def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = print) -> dict[str, Any]:
     """Run the whole job (see the module docstring) and return its summary.
 
@@ -107,6 +131,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     )
     rows = prompt_rows(guided_env, train_tasks)
     guided_env.close()
+    check_step_fits(len(rows), grpo_config, processes.num_processes)
     eval_env = make_env(agent_args.env_id, eval_kwargs, "none")
     eval_tasks = select_tasks(
         eval_env, agent_args.question_type_list(), agent_args.num_eval_tasks, seed=EVAL_SELECTION_SEED

@@ -174,6 +174,7 @@ def test_trainer_saves_and_restores_the_schedule_with_checkpoints(tiny_model_dir
         argv = [
             "--model", str(tiny_model_dir), "--output_dir", str(out), "--no_sft_warmstart",
             "--num_generations", "2", "--per_device_train_batch_size", "4", "--num_train_tasks", "4",
+            "--gradient_accumulation_steps", "1",
             "--num_eval_tasks", "2", "--max_completion_length", "60", "--max_turn_tokens", "8",
             "--trainable_layers", "0", "--save_steps", "1", "--guidance_schedule", "on_failure", *extra,
         ]  # fmt: skip
