@@ -266,8 +266,6 @@ def test_a_step_the_tasks_cannot_fill_is_refused_with_the_counts():
     assert grpo_config.gradient_accumulation_steps == 4  # the embedded default: 16 episodes a step
     check_step_fits(8, grpo_config)
     with pytest.raises(ValueError, match=r"4 training task\(s\) cannot fill one step.*need 8 distinct"):
-        ValueError, match=r"4 training task\(s\) cannot fill one step.*need 8 distinct prompts"
-    ):
         check_step_fits(4, grpo_config)
     with pytest.raises(ValueError, match="need 16 distinct prompts"):
         check_step_fits(8, grpo_config, num_processes=2)
