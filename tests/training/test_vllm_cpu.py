@@ -176,6 +176,7 @@ def test_two_grpo_steps_with_vllm_on_cpu_sample_from_the_synced_policy(vllm_tiny
     from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS, describe_rollout_path, vllm_trainer_context
     from smepo_env.training.vllm_cpu import shutdown_engine
 
+    before = {child.pid for child in psutil.Process().children(recursive=True)}  # earlier tests' workers
     env_kwargs = {"split": "train", "max_turns": 3}
     env = make_env("smepo/SearchQA-v0", env_kwargs, "masked")
     rows = prompt_rows(env, select_tasks(env, ["single-hop"], limit=8))
@@ -238,4 +239,5 @@ def test_two_grpo_steps_with_vllm_on_cpu_sample_from_the_synced_policy(vllm_tiny
     lines = []
     assert shutdown_engine(trainer, lines.append) and not hasattr(trainer.vllm_generation, "llm")
     assert "weight sync: 2 syncs" in lines[0]
-    assert psutil.Process().children(recursive=True) == []  # the engine ran in-process: nothing left
+    left = {child.pid for child in psutil.Process().children(recursive=True)} - before
+    assert not left  # the engine ran in-process: no process of its own is left
