@@ -283,7 +283,7 @@ def test_forging_attempt_scores_zero_on_stdio_tests(sandbox, attack):
     assert verdict.reward == 0.0, verdict.metrics
 
 
-def test_a_world_readable_task_file_is_not_visible_to_the_sandbox(sandbox, tmp_path):
+def test_a_world_readable_task_file_is_not_visible_to_the_sandbox(tmp_path, tmp_path_factory):
     """Issue 13 item 3: a user's tasks.jsonl (mode 0644) leaked its gold answers to <python>."""
     tasks_file = tmp_path / "my_tasks.jsonl"
     tasks_file.write_text(json.dumps({"question": "q", "answers": ["SECRET-GOLD-4242"]}) + "\n")
@@ -296,6 +296,9 @@ def test_a_world_readable_task_file_is_not_visible_to_the_sandbox(sandbox, tmp_p
         + search_code(r"SECRET-GOLD-[0-9]{4}")
         + "print('found', sorted(set(FOUND)), FILES_READ)\n"
     )
+    # The search reads every visible file: give it time (5 s alone, over 10 s late in a full run).
+    work_root = str(tmp_path_factory.mktemp("visibility-work"))
+    sandbox = PythonSandbox(SandboxConfig(timeout_s=60.0, memory_mb=512, work_root=work_root))
     result = sandbox.run(code)
     assert result.exit_code == 0, result
     assert "SECRET-GOLD-4242" not in result.stdout and "blocked FileNotFoundError" in result.stdout
