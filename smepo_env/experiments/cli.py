@@ -63,6 +63,9 @@ def make_parser() -> argparse.ArgumentParser:
         default=8,
         help="sampled episodes per starting-point question (0: greedy)",
     )
+    parser.add_argument(
+        "--start_batch_size", type=int, default=16, help="starting-point episodes played together"
+    )
     settings = parser.add_argument_group("settings (override the full or --quick preset)")
     for item in dataclasses.fields(ComparisonSettings):
         if item.name == "extra_args":
@@ -106,7 +109,7 @@ def _starting_point(args: argparse.Namespace, settings: ComparisonSettings) -> i
             file=sys.stderr,
         )
         return 2
-    model = resolve_model(args.model) if args.no_warm_start else str(shared_warmstart(args.model))
+    model = resolve_model(args.model) if args.no_warm_start else str(shared_warmstart(args.model, settings))
     kwargs = {
         "benchmark": "fictional-world",
         "split": args.start_split,
@@ -125,6 +128,7 @@ def _starting_point(args: argparse.Namespace, settings: ComparisonSettings) -> i
         tasks,
         modes,
         group_size=args.start_group_size,
+        batch_size=args.start_batch_size,
         max_completion_tokens=settings.max_completion_length,
         max_turn_tokens=settings.max_turn_tokens,
     )

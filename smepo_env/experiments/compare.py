@@ -162,7 +162,7 @@ def run_comparison(
     for kind, values in (("arm", [a.name for a in arms]), ("seed", list(seeds))):
         if len(set(values)) != len(values):
             raise ValueError(f"each {kind} once, got {values}")
-    start_model = str(shared_warmstart(model, log=log)) if warm_start else model
+    start_model = str(shared_warmstart(model, settings, log=log)) if warm_start else model
     extra = {"model": model, "start_model": start_model}
     # Parse every run's options before the first one trains: a bad setting fails in seconds.
     for arm in arms:

@@ -40,6 +40,9 @@ class ComparisonSettings:
         max_turn_tokens: tokens per model turn.
         trainable_layers: top decoder layers trained (0: all).
         eval_split: the held-out split (``test``: reported once; choices are made on ``dev``).
+        warmstart_question_types: the question types of the shared warm start's expert episodes
+            (comma-separated; ``single-hop`` is the trainer's own default warm start).
+        warmstart_examples: expert episodes in the shared warm start.
         extra_args: further trainer options, passed through.
     """
 
@@ -57,6 +60,8 @@ class ComparisonSettings:
     max_turn_tokens: int = 64
     trainable_layers: int = 8
     eval_split: str = "test"
+    warmstart_question_types: str = "single-hop"
+    warmstart_examples: int = 96
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
     def trainer_options(self) -> list[str]:
@@ -106,17 +111,25 @@ QUICK_SETTINGS = ComparisonSettings(
 """The two-step smoke version (``--quick``): the whole pipeline, minutes to seconds."""
 
 
-def shared_warmstart(model: str, *, log: Any = print) -> Path:
-    """The default warm start of ``model`` (trained once, cached): every arm starts from it.
+def shared_warmstart(
+    model: str, settings: ComparisonSettings | None = None, *, log: Any = print
+) -> Path:
+    """The warm start of ``model`` that every arm starts from (trained once, cached).
 
-    It is the trainer's own default warm start (single-hop expert episodes, half the prompts
-    with masked guidance, seed 0), the same cache entry the main job uses, whatever the
-    arm's guidance: the arms differ in RL only.
+    It is the trainer's own warm start (expert episodes, half the prompts with masked
+    guidance, seed 0) on ``settings.warmstart_question_types`` and
+    ``settings.warmstart_examples`` episodes, whatever the arm's guidance: the arms differ in
+    RL only. With the defaults (96 single-hop episodes) it is the main job's own cache entry.
     """
     from smepo_env.models import resolve_model
     from smepo_env.training.config import AgentArguments
     from smepo_env.training.sft import run_warmstart, warmstart_settings_from
 
-    defaults = AgentArguments(model=model)
-    settings = warmstart_settings_from(defaults, resolve_model(model), seed=0)
-    return run_warmstart(settings, log=log)
+    settings = settings or FULL_SETTINGS
+    arguments = AgentArguments(
+        model=model,
+        question_types=settings.warmstart_question_types,
+        sft_num_examples=settings.warmstart_examples,
+    )
+    warmstart = warmstart_settings_from(arguments, resolve_model(model), seed=0)
+    return run_warmstart(warmstart, log=log)
