@@ -17,7 +17,9 @@ read as separate stretches: placeholders and tags are not read as text,
   included, read between its tags) where its normalized text occurs on word boundaries, with
   punctuation read either as nothing (``U.S.A.`` for ``USA``) or as a word break
   (``Europe/Zagreb`` for ``Zagreb``), as :func:`~smepo_env.masking.normalize.find_answer_occurrences`
-  finds them without derived words.
+  finds them without derived words; a number is also found where notation touches it (``34`` in
+  ``(18 + 34)/2``, not inside a longer number, an exponent or a subscript), and a code span that
+  holds a name prose would read as an article (``a, b = b, a + b``) is also found as written.
 * **recall**: share of critical-span occurrences, pooled over traces, whose letters and digits are
   all hidden. Traces without critical spans do not count.
 * **critical tokens**: word tokens (runs of letters/digits outside tag markup) that overlap a
@@ -41,6 +43,7 @@ read as separate stretches: placeholders and tags are not read as text,
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -263,13 +266,63 @@ def _checked(records: Iterable[Mapping[str, object]]) -> list[Mapping[str, objec
     return checked
 
 
-def _occurrences(trace: str, stretches: list[tuple[int, int]], texts: list[str]) -> list[tuple[int, int]]:
-    """Exact normalized occurrences of ``texts`` in the trace, read between its tags."""
-    return [
-        found
-        for start, end in stretches
-        for found in find_answer_occurrences(trace, texts, start=start, end=end, derived_words=False)
-    ]
+_ARTICLE_WORD = re.compile(r"(?i)(?<![\w.])(?:a|an|the)(?!\w)")
+_NUMBER_TEXT = re.compile(r"[-−]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?")
+
+
+def _literal_occurrences(trace: str, start: int, end: int, text: str) -> list[tuple[int, int]]:
+    """Where ``text`` is written as it is (case and spacing aside) on word boundaries: a number
+    inside notation (``34`` in ``(18 + 34)/2``, ``5`` in ``3!\\,5!``), which normalized matching
+    skips for numbers, and a code span with a word the normalization drops as an article (the
+    variable ``a`` of ``a, b = 0, 1``). A number is not found inside a longer number, as an
+    exponent or subscript, or as the group after a thousands comma."""
+    core = text.strip()
+    if not core:
+        return []
+    pattern = r"\s+".join(re.escape(part) for part in core.split())
+    head = r"(?<![\w^_])" if core[0].isalnum() else ""
+    tail = r"(?![\w])(?!\.\d)(?!,\d{3}(?!\d))" if core[-1].isalnum() else ""
+    found = []
+    for match in re.finditer(head + pattern + tail, trace[start:end], re.IGNORECASE):
+        first, last = start + match.start(), start + match.end()
+        before = trace[max(0, first - 2) : first]
+        after_number = core[0].isdigit() and len(before) == 2 and before[0].isdigit()
+        if after_number and (before[1] == "." or (before[1] == "," and re.match(r"\d{3}(?!\d)", core))):
+            continue
+        found.append((first, last))
+    return found
+
+
+def _occurrences(
+    trace: str, stretches: list[tuple[int, int]], texts: list[str], *, code: bool = False
+) -> list[tuple[int, int]]:
+    """Occurrences of ``texts`` in the trace, read between its tags: exact normalized matches, and
+    literal ones (:func:`_literal_occurrences`) for numbers and, in code, for spans with a word that
+    prose would read as an article (``a``, ``the``: names in code); overlapping finds of one text
+    are one occurrence."""
+    found: list[tuple[int, int]] = []
+    for text in texts:
+        literal = _NUMBER_TEXT.fullmatch(text.strip()) is not None or (
+            code and _ARTICLE_WORD.search(text) is not None
+        )
+        spans = sorted(
+            {
+                hit
+                for start, end in stretches
+                for hit in [
+                    *find_answer_occurrences(trace, [text], start=start, end=end, derived_words=False),
+                    *(_literal_occurrences(trace, start, end, text) if literal else []),
+                ]
+            }
+        )
+        merged: list[tuple[int, int]] = []
+        for first, last in spans:
+            if merged and first < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+            else:
+                merged.append((first, last))
+        found.extend(merged)
+    return found
 
 
 def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -> None:
@@ -286,20 +339,21 @@ def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -
     spans = [s for s in record.get("critical_spans") or [] if s["text"].strip()]
     if not spans:
         return
+    code = record["domain"] == "code"
     critical = bytearray(len(trace))
     distractors: list[Passage] = []
     stretches = visible_gaps(len(trace), markup_regions(split_segments(trace)))
     for span in spans:
         kind = str(span.get("kind", "span"))
         tally = row.occurrences_by_kind.setdefault(kind, [0, 0])
-        for start, end in _occurrences(trace, stretches, [span["text"]]):
+        for start, end in _occurrences(trace, stretches, [span["text"]], code=code):
             critical[start:end] = b"\x01" * (end - start)
             whole = all(hidden[i] for i in range(start, end) if trace[i].isalnum())
             row.occurrences += 1
             row.hidden_occurrences += whole
             tally[0] += whole
             tally[1] += 1
-    for start, end in _occurrences(trace, stretches, answers):
+    for start, end in _occurrences(trace, stretches, answers, code=code):
         critical[start:end] = b"\x01" * (end - start)
     if record["domain"] == "math":
         for start, end in boxed_bodies(trace):
@@ -319,7 +373,7 @@ def _score(record: Mapping[str, object], result: MaskResult, row: MethodAudit) -
     for start, end in markup_regions(split_segments(trace)):
         critical[start:end] = b"\x01" * (end - start)
     keep_texts = [s["text"] for s in record.get("keep_spans") or [] if s["text"].strip()]
-    for start, end in _occurrences(trace, stretches, keep_texts):
+    for start, end in _occurrences(trace, stretches, keep_texts, code=code):
         if any(critical[start:end]):
             continue
         row.keep_occurrences += 1

@@ -14,8 +14,12 @@ Rules, applied to the text alone (no annotations needed):
    of the plan the policy sees; a date the expert computes from a tool's date and searches for
    counts too), and the expert then uses it in a later query, in the answer, or in
    the **conclusion**: the clauses of the prose after the last tool output, except clauses that
-   reject something (``not``, ``rather than``, ``a different person`` ...). Candidates the expert
-   names and rejects, context mentioned in passing and distractors stay readable.
+   reject something (``not``, ``rather than``, ``a different person`` ...). A name from a tool
+   output that the expert writes in apposition with the answer (``Edinburgh, Scotland``) gives the
+   answer away and is critical too, and so is the expert's rounding of a tool's number
+   (``about 4,806 m`` for a passage's ``4,805.59 m``) where it is used as the number itself would
+   be. Candidates the expert names and rejects, context mentioned in passing and distractors stay
+   readable.
 4. **Question entities stay**: a candidate whose every content word is a word of the question, or
    a derived form of one (``Hungarian`` for ``Hungary``), is never critical, so shortened mentions
    (a surname, ``the Wall``, ``the Origin``) stay readable. Without a question, the expert text
@@ -23,7 +27,9 @@ Rules, applied to the text alone (no annotations needed):
    point at a passage (``Doc 2``) are not candidates.
 5. **The answer** is always hidden: the ``<answer>`` body and every given gold answer or alias,
    as ``[ANSWER]``, with its other surface forms: its last word when it is a multiword name
-   (``Curie``, ``Oxford``), the content words of a short lower-case answer (``eucalyptus``), the
+   (``Curie``, ``Oxford``), the content words of a short lower-case answer (``eucalyptus``; when
+   another answer is one of them alone, ``guitar`` beside ``jazz guitar``, the others are hidden
+   in the expert text only), the
    other spelling of a small number (``nine`` / ``9``), the parts of a date, and a gloss in
    parentheses right after it (``(EASA)``, ``(大豆, daizu)``).
 6. Every occurrence of a critical key is hidden everywhere, one placeholder per key (``[ENTITY_1]``,
@@ -154,14 +160,18 @@ class _Region:
 class _CriticalKeys:
     """What is hidden: key -> kind; surname aliases of full names (hidden in expert text only, and
     only where capitalized); answers that do not hide passages; ``identity``, which gives a part
-    (a surname, a date part, a demonym) the placeholder of its owner; and substrings, forms in
-    scripts without word breaks, found by substring search."""
+    (a surname, a date part, a demonym) the placeholder of its owner; substrings, forms in
+    scripts without word breaks, found by substring search; ``capitalized``, names made of
+    stop words (a place called ``Both``), hidden only where written capitalized; and
+    ``expert_only``, modifiers of a lower-case answer, hidden in the expert text only."""
 
     kinds: dict[tuple[str, ...], str] = field(default_factory=dict)
     aliases: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     non_triggering: set[tuple[str, ...]] = field(default_factory=set)
     identity: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     substrings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    capitalized: set[tuple[str, ...]] = field(default_factory=set)
+    expert_only: set[tuple[str, ...]] = field(default_factory=set)
 
     def draft(self, start: int, end: int, key: tuple[str, ...]) -> SpanDraft:
         """The draft hiding one occurrence of ``key`` (a part shares its owner's placeholder)."""
@@ -234,6 +244,15 @@ class _SearchTrace:
         } - {()}
         self.question_text = " ".join(fold_accents(source[a:b].lower()) for a, b in ranges)
         self.conclusion = self._conclusion(last_output)
+        self.number_texts: dict[tuple[str, ...], str] = {}
+        stops = stop_words()
+        self.stop_word_names = {
+            key
+            for region in self.regions
+            if region.kind == "title" and self.trace[region.start : region.start + 1].isupper()
+            for key in [key_of(self.trace[region.start : region.end])]
+            if key and all(token in stops for token in key) and key[0] not in _ARTICLES
+        }
 
     def runs(self, start: int, end: int) -> list[list[Token]]:
         """The token runs of ``trace[start:end]``, computed once per region."""
@@ -303,7 +322,7 @@ class _SearchTrace:
         and only its occurrences outside the question's name count (rule 3).
         """
         stops = stop_words()
-        content = [token for token in key if token not in stops]
+        content = list(key) if key in self.stop_word_names else [t for t in key if t not in stops]
         if not content:
             return True
         stated = all(
@@ -339,11 +358,15 @@ class _SearchTrace:
                 before = self.trace[max(start, num_start - 12) : num_start].lower().split()
                 if before and before[-1].strip("(#:") in _PASSAGE_REFERENCE:
                     continue
-                yield key_of(self.trace[num_start:num_end]), kind
+                key = key_of(self.trace[num_start:num_end])
+                if kind == "NUMBER":
+                    self.number_texts.setdefault(key, self.trace[num_start:num_end])
+                yield key, kind
         names: dict[tuple[str, ...], str] = {}
         for region in self.regions:
             if region.kind == "title":
-                names[_content_key(self.trace[region.start : region.end])] = "ENTITY"
+                title = self.trace[region.start : region.end]
+                names[_content_key(title) or _stop_word_name(key_of(title), self.stop_word_names)] = "ENTITY"
             elif region.kind == "passage":
                 for run_start, run_end, initial in capitalized_runs(self.trace, region.start, region.end):
                     key = _content_key(self.trace[run_start:run_end])
@@ -381,6 +404,75 @@ class _SearchTrace:
                 return True
         return False
 
+    def _tool_numbers(self) -> dict[tuple[str, ...], float]:
+        """The numbers the tool outputs write, by key, with their values (computed once)."""
+        if not hasattr(self, "_tool_number_values"):
+            values: dict[tuple[str, ...], float] = {}
+            for region in self.regions:
+                if region.kind == "passage":
+                    for start, end, kind in numbers_and_dates(self.trace, region.start, region.end):
+                        value = _number_value(self.trace[start:end])
+                        if kind == "NUMBER" and value is not None:
+                            values[key_of(self.trace[start:end])] = value
+            self._tool_number_values = values
+        return self._tool_number_values
+
+    def _rounded_source(self, key: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The key of the tool output's number that the expert's number rounds (``4,806`` for a
+        passage's ``4,805.59``, ``5,900`` for ``5,895``), or ``None``. Numbers under 10 written
+        without decimals are too common to tell a rounding from a coincidence."""
+        text = self.number_texts.get(key)
+        value = None if text is None else _number_value(text)
+        if value is None:
+            return None
+        digits = text.replace(",", "")
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        if decimals == 0 and abs(value) < 10:
+            return None
+        zeros = len(digits) - len(digits.rstrip("0")) if decimals == 0 else 0
+        for source, exact in self._tool_numbers().items():
+            if exact == value:
+                continue
+            if round(exact, decimals) == value or any(
+                round(exact, -place) == value for place in range(1, zeros + 1)
+            ):
+                return source
+        return None
+
+    def _rounding_carried(self, key: tuple[str, ...]) -> bool:
+        """Whether the expert's rounding of a tool's number is used in a query, the answer or a
+        concluding sentence that compares or computes (rule 3)."""
+        for start, region in self.occurrences(key):
+            kind = self.regions[region].kind
+            if kind in ("query", "answer") or (kind == "prose" and self._in_conclusion(start, deciding=True)):
+                return True
+        return False
+
+    def _qualifier(self, key: tuple[str, ...]) -> bool:
+        """Whether a parenthesis after the answer only says what kind of thing it is, in the
+        question's words or a generic head (``Oise (river)``): no other name of the answer."""
+        return all(token in self.question_tokens or token in _GENERIC_HEADS for token in key)
+
+    def _beside_answer(self, key: tuple[str, ...], answer_keys: set[tuple[str, ...]]) -> bool:
+        """Whether the expert writes ``key``, first read in a tool output, in apposition with the
+        answer, ``Edinburgh, Scotland``: a place named with the answer gives it away (rule 3)."""
+        found = self.occurrences(key)
+        if not found or self.regions[found[0][1]].kind not in _TOOL_KINDS:
+            return False
+        for start, region in found:
+            if self.regions[region].kind in _TOOL_KINDS:
+                continue
+            after = bisect.bisect_left(self.tokens, (start,)) + len(key)
+            if after >= len(self.tokens) or self.tokens[after][4] != region:
+                continue
+            if self.trace[self.tokens[after - 1][1] : self.tokens[after][0]] != ", ":
+                continue
+            for answer in answer_keys:
+                words = self.tokens[after : after + len(answer)]
+                if len(words) == len(answer) and all(w[2] == a for w, a in zip(words, answer, strict=True)):
+                    return True
+        return False
+
     def _derived_in_query(self, key: tuple[str, ...], found: list[tuple[int, int]]) -> bool:
         """A date the expert computed from a tool's date and searched for (``13 May 1987`` the
         day after a passage's ``12 May 1987``): it shares its year with a tool output."""
@@ -394,21 +486,30 @@ class _SearchTrace:
         book = _CriticalKeys()
         rejected: set[tuple[str, ...]] = set()
         dates: list[tuple[str, ...]] = []
+        answer_keys = {key for key in map(_answer_key, self.answer_texts()) if key}
         for key, kind in self._mentions():
             if not key or key in book.kinds or key in rejected:
                 continue
             if kind == "DATE" and len(key) > 1:
                 dates.append(key)
             padded = " " + " ".join(key) + " "
+            if kind == "NUMBER" and padded not in self.grounding and not self._protected(key):
+                source = self._rounded_source(key)
+                if source is not None and self._rounding_carried(key):
+                    book.kinds[key] = kind
+                    book.add_part(source, key)
+                    continue
             if (
                 (len(key) == 1 and key[0] in _CALENDAR_WORDS)
                 or self._protected(key)
                 or padded not in self.grounding
-                or not self._carried(key, kind)
+                or not (self._carried(key, kind) or self._beside_answer(key, answer_keys))
             ):
                 rejected.add(key)
                 continue
             book.kinds[key] = kind
+            if key in self.stop_word_names:
+                book.capitalized.add(key)
         self._add_answers(book)
         # A date whose year is hidden is hidden whole, so that its day and month go with it.
         hidden_years = {
@@ -455,6 +556,8 @@ class _SearchTrace:
         """Rule 5: the answer texts and their other surface forms, all as ``ANSWER`` (they win over
         any other kind)."""
         stops = stop_words()
+        modifiers: list[tuple[str, ...]] = []
+        single_answers = {key for key in map(_answer_key, self.answer_texts()) if len(key) == 1}
         for text in self.answer_texts():
             if is_unspaced(text):
                 book.substrings.setdefault(text.strip(), ("[answer]",))
@@ -474,14 +577,25 @@ class _SearchTrace:
                 1 < len(key) <= _MAX_ALIAS_KEY
                 and text.strip().islower()
                 and not any(c.isdigit() for c in text)
+                and content
             ):
-                forms.extend((token,) for token in content)
+                # When another answer is one of its words alone (``guitar`` beside ``jazz
+                # guitar``), the others only qualify it: hidden where the expert writes them,
+                # but a passage that holds one alone (a jazz violinist) is off the answer's path.
+                heads = [token for token in content if (token,) in single_answers]
+                forms.extend((token,) for token in (heads or content))
+                modifiers.extend((token,) for token in content if heads and token not in heads)
             if any(token.isdigit() for token in key):
                 forms.extend(self._longer_numbers(key))
             for form in forms:
                 if form:
                     book.kinds[form] = "ANSWER"
                     book.identity.pop(form, None)
+                    book.expert_only.discard(form)
+        for form in modifiers:
+            if form not in book.kinds:
+                book.kinds[form] = "ANSWER"
+                book.expert_only.add(form)
         answer_keys = [key for key, kind in book.kinds.items() if kind == "ANSWER"]
         for key in answer_keys:
             for start, region_index in self.occurrences(key):
@@ -491,7 +605,7 @@ class _SearchTrace:
                     gloss = self.trace[gloss_start:gloss_end]
                     if is_unspaced(gloss):
                         book.substrings.setdefault(gloss, ("[answer]",))
-                    elif _answer_key(gloss):
+                    elif _answer_key(gloss) and not self._qualifier(_answer_key(gloss)):
                         book.kinds[_answer_key(gloss)] = "ANSWER"
         if any(owner == ("[answer]",) for owner in book.substrings.values()):
             book.kinds[("[answer]",)] = "ANSWER"
@@ -550,6 +664,8 @@ class _SearchTrace:
             for hit_start, hit_end, key in _scan(self.runs(start, end), with_aliases):
                 if key in keep and key not in book.kinds and key not in book.aliases:
                     continue
+                if key in book.capitalized and not self.trace[hit_start].isupper():
+                    continue
                 if key in book.aliases:
                     if not self.trace[hit_start].isupper():
                         continue
@@ -558,12 +674,18 @@ class _SearchTrace:
                 drafts.append(book.draft(hit_start, possessive.end() if possessive else hit_end, key))
             drafts.extend(self._substring_drafts(book, start, end))
         for region in self.regions:
+            if region.kind not in _TOOL_KINDS:
+                continue
+            hits = [
+                (hit_start, hit_end, key)
+                for hit_start, hit_end, key in _scan(self.runs(region.start, region.end), plain)
+                if key not in book.expert_only
+                and (key not in book.capitalized or self.trace[hit_start].isupper())
+            ]
             if region.kind == "title":
-                hits = list(_scan(self.runs(region.start, region.end), plain))
                 drafts.extend(book.draft(s, e, k) for s, e, k in hits)
                 drafts.extend(self._substring_drafts(book, region.start, region.end))
             elif region.kind == "passage":
-                hits = list(_scan(self.runs(region.start, region.end), plain))
                 unspaced = self._substring_drafts(book, region.start, region.end)
                 if unspaced or any(key not in book.non_triggering for _, _, key in hits):
                     drafts.append(SpanDraft(region.start, region.end, "PASSAGE"))
@@ -595,6 +717,19 @@ def _name_head(key: tuple[str, ...], content: list[str]) -> str | None:
         distinctive = [token for token in content if token not in _GENERIC_HEADS]
         return distinctive[0] if distinctive else None
     return None
+
+
+def _number_value(text: str) -> float | None:
+    """The value of a number as a passage or the expert writes it (``4,805.59``), or ``None``."""
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _stop_word_name(key: tuple[str, ...], names: set[tuple[str, ...]]) -> tuple[str, ...]:
+    """``key`` when it is a name made of stop words (``Both``), else the empty key."""
+    return key if key in names else ()
 
 
 def _is_part(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:

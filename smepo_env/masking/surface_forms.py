@@ -102,6 +102,10 @@ _DERIVED_ENDINGS = (
     "ean",
     "ian",
 )
+_MAX_LINKING_LETTERS = 2
+"""Letters a derived word may hold between the name's stem and its ending (the ``t`` of
+``venetian`` for ``venice``); a longer tail is another word (``ploudraer`` is no derivation of
+``plourk``)."""
 _NUMBER_NAMES = tuple(
     re.findall(
         r"\w+",
@@ -174,11 +178,12 @@ def number_forms(text: str) -> list[str]:
 def is_derived_word(word: str, name: str) -> bool:
     """Whether ``word`` is a demonym or adjective built on ``name`` (both lower case, accents folded).
 
-    A derived word shares a stem with the name: all of the name but its last one or two letters,
-    and at least four letters (``malaysian`` / ``malaysia``, ``canadian`` / ``canada``,
-    ``norwegian`` / ``norway``), is longer than the name (a look-alike such as ``okafer`` for
-    ``okafor`` is not derived) but at most five letters longer, and ends like a demonym or
-    adjective (``-an``, ``-ese``, ``-ish``, ``-i``, ``-ic``, ``-er`` ...); or it is listed in
+    A derived word is a stem of the name (all of it but at most its last two letters, and at least
+    four letters), then at most two linking letters, then a demonym or adjective ending (``-an``,
+    ``-ese``, ``-ish``, ``-i``, ``-ic``, ``-er`` ...): ``malaysian`` / ``malaysia``, ``canadian`` /
+    ``canada``, ``norwegian`` / ``norway``. It is longer than the name (a look-alike such as
+    ``okafer`` for ``okafor`` is not derived) but at most five letters longer, and a name that only
+    shares its first letters is not one (``ploudraer`` / ``plourk``). Or it is listed in
     :data:`IRREGULAR_DEMONYMS` (``french`` / ``france``).
     """
     if word == name or not word.isalpha() or not name.isalpha():
@@ -187,8 +192,15 @@ def is_derived_word(word: str, name: str) -> bool:
         return True
     if len(name) < 4 or len(word) > len(name) + 5 or not word.endswith(_DERIVED_ENDINGS):
         return False
-    stem = max(4, len(name) - 2)
-    return len(word) > len(name) and word[:stem] == name[:stem]
+    if len(word) <= len(name):
+        return False
+    return any(
+        word.startswith(name[:cut])
+        and word[cut:].endswith(ending)
+        and len(word) - cut - len(ending) <= _MAX_LINKING_LETTERS
+        for cut in range(max(4, len(name) - 2), len(name) + 1)
+        for ending in _DERIVED_ENDINGS
+    )
 
 
 def gloss_forms(text: str, end: int, limit: int) -> list[tuple[int, int]]:

@@ -137,3 +137,25 @@ def test_engine_throughput_on_search_traces_meets_target():
         mask_traces(traces, domain="search", questions=questions)
         best = max(best, len(traces) / (time.perf_counter() - began))
     assert best >= 100, f"{best:.1f} traces/s"
+
+
+def test_numbers_in_notation_and_code_names_read_as_articles_are_found_as_critical():
+    math = {
+        "trace": "Average = (18 + 34)/2 = 26, and 3!\\,5! is 720; x^2 is no 2 here, nor 4,806.",
+        "domain": "math",
+        "question": None,
+        "answers": [],
+        "critical_spans": [{"text": "34", "kind": "value"}, {"text": "806", "kind": "value"}],
+    }
+    row = audit_traces([math], methods=("regex",)).row("regex", "math")
+    assert row.occurrences == 1  # the 34 inside notation; not the group after a thousands comma
+    code = {
+        "trace": "```python\na, b = b, a + b\nreturn a\n```",
+        "domain": "code",
+        "question": None,
+        "answers": [],
+        "critical_spans": [{"text": "a, b = b, a + b", "kind": "code"}, {"text": "return a", "kind": "code"}],
+    }
+    engine = audit_traces([code], methods=("engine",)).row("engine", "code")
+    # The variable a belongs to the spans: none of the trace's tokens is off the critical path.
+    assert (engine.occurrences, engine.other_tokens) == (2, 1)  # "python", the fence's language
