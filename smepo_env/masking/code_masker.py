@@ -10,19 +10,27 @@ Rules:
 2. **Signatures stay**: ``def``/``class`` header lines, found with :mod:`ast` (multi-line headers
    included; the body of a one-line ``def f(x): return x`` is hidden after the colon), or by
    pattern when the block is not Python (``function f(a) {``, ``fn f(a: i32) -> i32 {``,
-   ``int f(int a) {``). Decorators, docstrings and bodies are hidden. Top-level calls that only
-   run a function defined in the block on literal inputs (``print(repr(f(183)))``: calls,
-   names, attributes and literals, nothing computed) also stay: they are how the expert
+   ``int f(int a) {``). Decorators and bodies are hidden. Top-level calls that only
+   run a function defined in the trace on literal inputs (``print(repr(f(183)))``: calls,
+   names, attributes and literals, nothing computed; also over a comprehension that only calls,
+   ``print([k for k in range(20) if is_prime(k)])``) also stay: they are how the expert
    tested, not what it wrote. So does the rest of the test scaffolding: ``assert`` statements that
-   only compare such calls with literals (``assert gcd(48, 18) == 6``) and doctest lines that only
+   only compare such calls with literals (``assert gcd(48, 18) == 6``, also unfenced in the prose
+   after a fenced draft), ``for`` loops over literals that only run such calls, imports and calls
+   of a test runner (``import doctest``, ``print(doctest.testmod())``) and doctest lines that only
    call a function on literals (``>>> fib(10)``); the result a doctest prints stays hidden.
-3. **Inline code** (```` `...` ````) is hidden when it holds an expression or statement
-   (```x + 1```, ```sorted(nums)[k]```, ```return x```, ```42```) and kept when it only names
-   something (```nums```, ```heapq.heappush```, ```sorted()```, ```nums[i]```) or is not Python.
+   Docstrings stay too, but for those results: they say what the function does, not how.
+3. **Inline code** (```` `...` ````) is hidden when it writes a value (```42```, ```[2, 3]```)
+   or computes something the hidden code computes (a call, subscript, operation, comparison or
+   statement of it: ```sorted(nums)[k - 1]``` beside ``ordered = sorted(nums)``, ```lo = mid```).
+   It is kept when it only names something (```nums```, ```heapq.heappush```, ```sorted()```,
+   ```nums[i]```), is not Python, or explains with what the code never computes (```hi = lo +
+   1``` as the case a loop gets stuck on, a test call ```two_sum([1, 5], 6)```): that is the
+   route, which the policy should read.
 4. **Results** are hidden as ``[OUTPUT]``: ``<output>`` bodies, the value after ``Output:``,
    ``Result:``, ``Returns:``, ``Prints:`` or ``Expected output:`` at the start of a line, lines
    that follow a ``>>>`` prompt, and a literal after "returns", "prints", "outputs", "gives",
-   "evaluates to" or "equals" (``returns 42``, ``prints [1, 2]``).
+   "giving", "produces", "evaluates to" or "equals" (``returns 42``, ``prints [1, 2]``).
 5. The ``<answer>`` body is masked as code when it holds code, else hidden as ``[ANSWER]``.
 """
 
@@ -31,6 +39,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from smepo_env.masking.segments import split_segments
 from smepo_env.masking.spans import SpanDraft
@@ -56,8 +65,8 @@ _RESULT_LINE = re.compile(
     r"|stdout)(?:\*\*)?[ \t]*[:=](?:\*\*)?[ \t]*(?P<body>\S[^\n]*?)[ \t]*$"
 )
 _RESULT_PHRASE = re.compile(
-    r"(?i)\b(?:returns?|outputs?|prints?|gives|yields|evaluates\s+to|equals)\s+"
-    r"(?P<body>-?\d+(?:\.\d+)?(?!\.?\d)(?!\w)|'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\]|\([^)\n]*\)|True\b|False\b|None\b)"
+    r"(?i)\b(?:returns?|outputs?|prints?|gives|giving|yields|produces|evaluates\s+to|equals)\s+"
+    r"(?P<body>-?\d+(?:\.\d+)?(?!\.?\d)(?!\w)|'[^'\n]*'|\"[^\"\n]*\"|\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]|\((?:[^()\n]|\([^()\n]*\))*\)|True\b|False\b|None\b)"
 )
 
 
@@ -93,14 +102,18 @@ _INVOCATION_NODES = (
 )
 
 
+_COMPREHENSION_NODES = (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.comprehension, ast.Store)
+
+
 def _is_invocation(node: ast.expr, defined: set[str] | None) -> bool:
     """A call of a function defined in the block (any plain-named function when ``defined`` is
-    ``None``), made only of calls, names, attributes and literals: a test run of the code, not an
+    ``None``), made only of calls, names, attributes and literals, also over a comprehension that
+    only calls (``[k for k in range(20) if is_prime(k)]``): a test run of the code, not an
     algorithm."""
     children = list(ast.walk(node))
     return (
         isinstance(node, ast.Call)
-        and all(isinstance(child, _INVOCATION_NODES) for child in children)
+        and all(isinstance(child, _INVOCATION_NODES + _COMPREHENSION_NODES) for child in children)
         and any(
             isinstance(c, ast.Call)
             and isinstance(c.func, ast.Name)
@@ -139,6 +152,42 @@ def _is_test(node: ast.expr, defined: set[str] | None) -> bool:
     return _is_invocation(node, defined)
 
 
+_TEST_RUNNERS = frozenset({"doctest", "unittest", "pytest"})
+
+
+def _is_scaffolding(statement: ast.stmt, defined: set[str]) -> bool:
+    """A top-level statement that only tests the code (rule 2): a run of a defined function on
+    literals, an ``assert`` of one, an import of a test runner and its call
+    (``print(doctest.testmod())``), or a ``for`` loop over literals whose body only runs the code
+    (``for t in [1, 7]: print(t, search([1, 3, 7], t))``)."""
+    if isinstance(statement, ast.Expr):
+        return _is_invocation(statement.value, defined) or _runs_tests(statement.value)
+    if isinstance(statement, ast.Assert):
+        return _is_test(statement.test, defined)
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        names = [statement.module or ""] if isinstance(statement, ast.ImportFrom) else []
+        names += [alias.name for alias in statement.names]
+        return all(name.split(".")[0] in _TEST_RUNNERS for name in names)
+    if isinstance(statement, ast.For) and not statement.orelse and isinstance(statement.target, ast.Name):
+        inputs = statement.iter
+        if isinstance(inputs, ast.Call) and isinstance(inputs.func, ast.Name) and inputs.func.id == "range":
+            inputs = ast.Tuple(elts=list(inputs.args), ctx=ast.Load())
+        return _is_literal(inputs) and all(
+            isinstance(inner, ast.Expr) and _is_invocation(inner.value, defined) for inner in statement.body
+        )
+    return False
+
+
+def _runs_tests(node: ast.expr) -> bool:
+    """A call of a test runner (``doctest.testmod()``, ``unittest.main()``), maybe printed."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+            owner = child.func.value
+            if isinstance(owner, ast.Name) and owner.id in _TEST_RUNNERS:
+                return all(isinstance(c, _INVOCATION_NODES) for c in ast.walk(node))
+    return False
+
+
 def _doctest_call(line: str, defined: set[str] | None) -> bool:
     """Whether a ``>>> ...`` line only calls a defined function on literals (test scaffolding)."""
     stripped = line.strip()
@@ -151,11 +200,13 @@ def _doctest_call(line: str, defined: set[str] | None) -> bool:
     return _is_invocation(node, defined)
 
 
-def _python_headers(source: str) -> dict[int, int | None] | None:
+def _python_headers(source: str, known: frozenset[str] = frozenset()) -> dict[int, int | None] | None:
     """Header lines of the defs and classes in ``source`` (0-based), or ``None`` if it is not Python.
 
     Maps a line index to ``None`` (keep the whole line) or to the column where a one-line body
-    starts (keep the line up to there).
+    starts (keep the line up to there). Test scaffolding and docstrings (but the results their
+    examples print) are kept whole. ``known`` names functions the trace defines elsewhere (asserts
+    written after a fenced draft test that draft).
     """
     lines = source.split("\n")
     indents = [line[: len(line) - len(line.lstrip())] for line in lines if line.strip()]
@@ -168,10 +219,11 @@ def _python_headers(source: str) -> dict[int, int | None] | None:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
     headers: dict[int, int | None] = {}
-    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    defined = set(known) | {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
     for statement in tree.body:
-        is_run = isinstance(statement, ast.Expr) and _is_invocation(statement.value, defined)
-        if is_run or (isinstance(statement, ast.Assert) and _is_test(statement.test, defined)):
+        if _is_scaffolding(statement, defined):
             for line in range(statement.lineno - 1, (statement.end_lineno or statement.lineno)):
                 headers[line] = None
     for index, line in enumerate(lines):
@@ -180,6 +232,8 @@ def _python_headers(source: str) -> dict[int, int | None] | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             first_body = node.body[0]
+            if _is_docstring(first_body):
+                headers.update(_docstring_lines(lines, first_body, defined))
             if first_body.lineno == node.lineno:
                 headers[node.lineno - 1] = first_body.col_offset + len(prefix)
             else:
@@ -188,10 +242,40 @@ def _python_headers(source: str) -> dict[int, int | None] | None:
     return headers
 
 
-def code_block_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
-    """Hide the code in ``text[start:end]`` except its signatures (rule 2)."""
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def _docstring_lines(lines: list[str], docstring: ast.stmt, defined: set[str]) -> dict[int, None]:
+    """The lines of a docstring to keep: its prose and its doctest calls on literals, not the
+    results they print nor a doctest line that computes (rule 2)."""
+    kept: dict[int, None] = {}
+    after_prompt = False
+    for index in range(docstring.lineno - 1, docstring.end_lineno or docstring.lineno):
+        stripped = lines[index].strip()
+        if stripped.startswith((">>>", "...")):
+            after_prompt = True
+            if _doctest_call(lines[index], defined):
+                kept[index] = None
+        elif after_prompt and stripped and stripped.strip("\"'"):
+            continue
+        else:
+            after_prompt = False
+            kept[index] = None
+    return kept
+
+
+def code_block_drafts(
+    text: str, start: int, end: int, known: frozenset[str] = frozenset()
+) -> list[SpanDraft]:
+    """Hide the code in ``text[start:end]`` except its signatures and test scaffolding (rule 2);
+    ``known`` names the functions the trace defines."""
     lines = _lines(text, start, end)
-    headers = _python_headers(text[start:end])
+    headers = _python_headers(text[start:end], known)
     if headers is None:
         headers = {
             index: None
@@ -277,13 +361,81 @@ def _is_reference(source: str) -> bool:
     return isinstance(node, ast.Name)
 
 
-def _prose_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
-    """Unfenced code, inline code and results in a stretch of prose (rules 1, 3 and 4)."""
+_COMPUTING = (ast.Call, ast.Subscript, ast.BinOp, ast.BoolOp, ast.Compare, ast.stmt)
+
+
+def _pieces(source: str) -> set[str] | None:
+    """The computing pieces of a line or snippet of Python (calls, subscripts, operations,
+    comparisons and statements, as :func:`ast.dump` writes them), or ``None`` if it does not
+    parse."""
+    code = source.strip()
+    if code.endswith(":"):
+        code += " pass"
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    return {
+        ast.dump(node)
+        for node in ast.walk(tree)
+        if isinstance(node, _COMPUTING) and not isinstance(node, ast.Pass | ast.Expr)
+    }
+
+
+@dataclass
+class _Implementation:
+    """What the hidden code computes: its pieces, and the text of lines that are not Python."""
+
+    pieces: set[str] = field(default_factory=set)
+    other_lines: list[str] = field(default_factory=list)
+
+    def add(self, code: str) -> None:
+        for line in code.split("\n"):
+            pieces = _pieces(line)
+            if pieces is None:
+                self.other_lines.append(_squeezed(line))
+            else:
+                self.pieces |= pieces
+
+    def writes(self, code: str) -> bool:
+        """Whether ``code`` computes something the implementation computes."""
+        pieces = _pieces(code)
+        if pieces is None:
+            return any(_squeezed(code) in line for line in self.other_lines)
+        return bool(pieces & self.pieces)
+
+
+def _inline_drafts(text: str, start: int, end: int, implementation: _Implementation) -> list[SpanDraft]:
+    """Inline code in a stretch of prose (rule 3): hidden when it writes a value or computes
+    something the hidden implementation computes (``sorted(nums)[k - 1]`` beside ``ordered =
+    sorted(nums)``), kept when it names something or explains with what the code never computes
+    (``hi = lo + 1`` as the case a loop gets stuck on, a test call)."""
+    drafts = []
+    for match in _INLINE.finditer(text, start, end):
+        code = match.group(1)
+        if _is_reference(code):
+            continue
+        if _is_literal_source(code) or implementation.writes(code):
+            drafts.append(SpanDraft(match.start(1), match.end(1), "CODE"))
+    return drafts
+
+
+def _is_literal_source(code: str) -> bool:
+    try:
+        return _is_literal(ast.parse(code.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+
+
+def _squeezed(code: str) -> str:
+    """Code without its whitespace, for comparing a mention with the implementation."""
+    return "".join(code.split())
+
+
+def _prose_drafts(text: str, start: int, end: int, known: frozenset[str] = frozenset()) -> list[SpanDraft]:
+    """Unfenced code and results in a stretch of prose (rules 1 and 4)."""
     drafts: list[SpanDraft] = []
     region = text[start:end]
-    for match in _INLINE.finditer(region):
-        if not _is_reference(match.group(1)):
-            drafts.append(SpanDraft(start + match.start(1), start + match.end(1), "CODE"))
     for pattern in (_RESULT_LINE, _RESULT_PHRASE):
         for match in pattern.finditer(region):
             drafts.append(SpanDraft(start + match.start("body"), start + match.end("body"), "OUTPUT"))
@@ -305,16 +457,16 @@ def _prose_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
                 break
             in_session = in_session or line.lstrip().startswith(">>>")
             stop += 1
-        drafts.extend(_code_run_drafts(text, lines[index:stop]))
+        drafts.extend(_code_run_drafts(text, lines[index:stop], known))
         index = stop
     return drafts
 
 
-def _code_run_drafts(text: str, lines: list[tuple[int, int]]) -> list[SpanDraft]:
+def _code_run_drafts(text: str, lines: list[tuple[int, int]], known: frozenset[str]) -> list[SpanDraft]:
     block_start, block_end = lines[0][0], lines[-1][1]
     block = text[block_start:block_end]
-    if not block.lstrip().startswith(">>>") and _python_headers(block) is not None:
-        return code_block_drafts(text, block_start, block_end)
+    if not block.lstrip().startswith(">>>") and _python_headers(block, known) is not None:
+        return code_block_drafts(text, block_start, block_end, known)
     drafts: list[SpanDraft] = []
     after_prompt = False
     for line_start, line_end in lines:
@@ -322,7 +474,7 @@ def _code_run_drafts(text: str, lines: list[tuple[int, int]]) -> list[SpanDraft]
         content_start = line_start + len(line) - len(line.lstrip())
         if line.lstrip().startswith((">>>", "...")):
             after_prompt = True
-            if _doctest_call(line, None):
+            if _doctest_call(line, known or None):
                 continue
             prompt_end = content_start + 3
             while prompt_end < line_end and text[prompt_end] in " \t":
@@ -335,21 +487,31 @@ def _code_run_drafts(text: str, lines: list[tuple[int, int]]) -> list[SpanDraft]
     return drafts
 
 
-def _text_drafts(text: str, start: int, end: int) -> list[SpanDraft]:
-    """Fenced blocks and, between them, prose rules, for one expert-written stretch."""
+def _text_drafts(
+    text: str, start: int, end: int, known: frozenset[str], prose: list[tuple[int, int]]
+) -> list[SpanDraft]:
+    """Fenced blocks and, between them, prose rules, for one expert-written stretch; the prose
+    stretches are added to ``prose``."""
     drafts: list[SpanDraft] = []
     cursor = start
     for _, body_start, body_end, block_end in _fences(text, start, end):
-        drafts.extend(_prose_drafts(text, cursor, body_start))
-        drafts.extend(code_block_drafts(text, body_start, body_end))
+        drafts.extend(_prose_drafts(text, cursor, body_start, known))
+        prose.append((cursor, body_start))
+        drafts.extend(code_block_drafts(text, body_start, body_end, known))
         cursor = block_end
-    drafts.extend(_prose_drafts(text, cursor, end))
+    drafts.extend(_prose_drafts(text, cursor, end, known))
+    prose.append((cursor, end))
     return drafts
+
+
+_DEFINITION = re.compile(r"(?m)^[ \t]*(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
 
 
 def code_drafts(trace: str) -> list[SpanDraft]:
     """Spans to hide in one code trace (rules in the module docstring)."""
+    known = frozenset(_DEFINITION.findall(trace))
     drafts: list[SpanDraft] = []
+    prose: list[tuple[int, int]] = []
     for segment in split_segments(trace):
         start, end = segment.body_start, segment.body_end
         if segment.is_tool_output:
@@ -357,14 +519,20 @@ def code_drafts(trace: str) -> list[SpanDraft]:
             offset = len(body) - len(body.lstrip())
             drafts.append(SpanDraft(start + offset, start + len(body.rstrip()), "OUTPUT"))
         elif segment.tag == "python":
-            drafts.extend(code_block_drafts(trace, start, end))
+            drafts.extend(code_block_drafts(trace, start, end, known))
         elif segment.tag == "answer":
             body = trace[start:end]
             if _FENCE.search(body) or (_python_headers(body) is not None and _CODE_START.match(body.strip())):
-                drafts.extend(_text_drafts(trace, start, end))
+                drafts.extend(_text_drafts(trace, start, end, known, prose))
             else:
                 offset = len(body) - len(body.lstrip())
                 drafts.append(SpanDraft(start + offset, start + len(body.rstrip()), "ANSWER"))
         else:
-            drafts.extend(_text_drafts(trace, start, end))
+            drafts.extend(_text_drafts(trace, start, end, known, prose))
+    implementation = _Implementation()
+    for draft in drafts:
+        if draft.kind in ("CODE", "ANSWER"):
+            implementation.add(trace[draft.start : draft.end])
+    for start, end in prose:
+        drafts.extend(_inline_drafts(trace, start, end, implementation))
     return drafts
