@@ -17,8 +17,10 @@ Rules:
    ``3/4`` and ``\\frac{3}{4}`` all read ``[VALUE_1]``: intermediate results in digits, decimals,
    percents, fractions, LaTeX fractions and roots, and worded numbers (``forty-two``).
 3. **Kept**: numbers the question states (by value, so ``twelve`` in the question keeps ``12``
-   in the trace and ``three quarters`` keeps ``\\frac{3}{4}``; a fraction or root built only from
-   question numbers is kept too, since it is an operation the policy can read off the question),
+   in the trace, ``three quarters`` keeps ``\\frac{3}{4}`` and ``hexagon`` keeps its 6 sides; a
+   fraction or root built only from question numbers is kept too, since it is an operation the
+   policy can read off the question, but not a root with a coefficient the question does not
+   write: ``6\\sqrt{3}`` is a product),
    small structural constants (the 1 in ``1 - r`` or ``n + 1``, the 2 of "to 2 decimal places", a
    written value of pi), and structural numbers: exponents,
    subscripts and indices, step labels, list markers, equation tags and ordinals. Signs never
@@ -137,11 +139,22 @@ def _worded_fractions(text: str) -> set[Fraction]:
     return values
 
 
+_COUNT_WORDS = {
+    "pair": 2, "pairs": 2, "couple": 2, "twice": 2, "dozen": 12, "dozens": 12, "score": 20,
+    "triangle": 3, "triangular": 3, "quadrilateral": 4, "square": 4, "rectangle": 4, "pentagon": 5,
+    "pentagonal": 5, "hexagon": 6, "hexagonal": 6, "heptagon": 7, "octagon": 8, "octagonal": 8,
+    "nonagon": 9, "decagon": 10, "dodecagon": 12, "cube": 6, "week": 7, "weeks": 7,
+}  # fmt: skip
+"""Words that state a count (a hexagon has 6 sides, a dozen is 12, a week 7 days)."""
+_COUNT_WORD = re.compile(r"(?i)\b(?:" + "|".join(_COUNT_WORDS) + r")\b")
+
+
 def _question_values(question: str | None) -> set[Fraction]:
     values: set[Fraction] = set()
     if not question:
         return values
     values |= _worded_fractions(question)
+    values |= {Fraction(_COUNT_WORDS[m.group().lower()]) for m in _COUNT_WORD.finditer(question)}
     for atom in scan_atoms(question):
         values.update(atom.components)
         if atom.value is not None:
@@ -150,14 +163,25 @@ def _question_values(question: str | None) -> set[Fraction]:
     return values
 
 
-def _is_given(atom: NumberAtom, question_values: set[Fraction]) -> bool:
+def _is_given(atom: NumberAtom, question_values: set[Fraction], question_keys: set[str]) -> bool:
     if atom.value is not None and (atom.value in question_values or abs(atom.value) in question_values):
         return True
-    # A radical built from question numbers (\sqrt{3} when the question holds \sqrt{3}) is given.
+    if atom.key in question_keys:
+        return True
+    if atom.value is None and len(atom.components) > 1:
+        return False  # a coefficient times a root (6\sqrt{3}) is a product, unless the question writes it
+    # A radical built from question numbers (\sqrt{3} when the question holds \sqrt{3}) is given, and
+    # so is a fraction of question numbers and constants (45/3600 for 45 seconds, 6/1.732).
     irrational = atom.value is None and len(atom.components) >= 1
     return (len(atom.components) > 1 or irrational) and all(
-        part in question_values for part in atom.components
+        part in question_values or (len(atom.components) > 1 and _is_constant_value(part))
+        for part in atom.components
     )
+
+
+def _is_constant_value(value: Fraction) -> bool:
+    """A written constant or a unit conversion factor (in a fraction with a question number)."""
+    return value in _CONSTANT_VALUES or (value.denominator == 1 and int(value) in _CONVERSIONS)
 
 
 def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> list[SpanDraft]:
@@ -185,8 +209,9 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
     for match in _ANSWER_PHRASE.finditer(trace):
         body = match.group("body")
         if any(ch.isalnum() for ch in body) and not _BOXED.search(body):
-            drafts.append(SpanDraft(match.start("body"), match.end("body"), "ANSWER"))
-            final_texts.append(body)
+            start, end = _answer_core(trace, match.start("body"), match.end("body"))
+            drafts.append(SpanDraft(start, end, "ANSWER"))
+            final_texts.append(trace[start:end])
     final_values: set[Fraction] = set()
     final_keys: set[str] = set()
     for text in final_texts:
@@ -201,6 +226,7 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
         if pattern is not None and not _is_single_atom(text):
             drafts.extend(SpanDraft(m.start(), m.end(), "ANSWER") for m in pattern.finditer(trace))
     question_values = _question_values(question)
+    question_keys = {atom.key for atom in scan_atoms(question or "")}
     groups = grouped_regions(trace)
     atoms = [atom for atom in scan_atoms(trace) if not is_structural(trace, atom, groups)]
     answer_constants = {
@@ -216,18 +242,97 @@ def math_drafts(trace: str, question: str | None, answers: Sequence[str]) -> lis
         shown = atom.components if len(atom.components) == 1 else ()
         if atom.key in final_keys or atom.value in final_values or any(c in final_values for c in shown):
             drafts.append(SpanDraft(atom.start, atom.end, "ANSWER"))
-        elif not _is_given(atom, question_values):
+        elif not _is_given(atom, question_values, question_keys):
             drafts.append(SpanDraft(atom.start, atom.end, "VALUE", atom.key))
-    return drafts
+    return drafts + _derived_fractions(trace, drafts)
+
+
+_OPERATION = re.compile(r"[-+*/×·−!]|\\(?:times|cdot|div|pm)\b")
+_SYMBOLIC_FRACTION = re.compile(r"\\[dt]?frac\s*\{(?:[^{}]|\{[^{}]*\})*\}\s*\{(?:[^{}]|\{[^{}]*\})*\}")
+
+
+def _derived_fractions(trace: str, drafts: list[SpanDraft]) -> list[SpanDraft]:
+    """A LaTeX fraction of single terms with a hidden value inside (``\\frac{6\\sqrt{3}}{3}``) is a
+    derived value as a whole: hidden whole, so that its other parts do not show how it was built.
+    A fraction of operations (``\\frac{8 \\times 7}{2 \\times 1}``) shows the route and is left to
+    its numbers."""
+    hidden = sorted((d.start, d.end) for d in drafts if d.kind in ("VALUE", "ANSWER"))
+    if not hidden:
+        return []
+    starts = [start for start, _ in hidden]
+    found = []
+    for match in _SYMBOLIC_FRACTION.finditer(trace):
+        index = bisect.bisect_left(starts, match.start())
+        if index < len(hidden) and hidden[index][1] <= match.end() and not _OPERATION.search(match.group()):
+            key = "".join(match.group().split())
+            found.append(SpanDraft(match.start(), match.end(), "VALUE", key))
+    return found
+
+
+_PROSE_WORD = re.compile(r"[A-Za-z]{2,}\.?")
+_MATH_MARK = re.compile(r"[\d\\^=+*/()\[\]{}<>|√π$]")
+
+
+def _answer_core(trace: str, start: int, end: int) -> tuple[int, int]:
+    """The answer in a worded answer sentence: ``900`` of ``The train travels 900 metres``. Whole
+    words before the first and after the last mathematical mark (digit, operator, LaTeX) are
+    prose; an answer with no such mark (``Tuesday``) is kept whole."""
+    body = trace[start:end]
+    marks = [m.start() for m in _MATH_MARK.finditer(body)]
+    if not marks:
+        return start, end
+    head, tail = marks[0], marks[-1] + 1
+    while head > 0 and (body[head - 1].isalnum() or body[head - 1] in "-−."):
+        head -= 1  # the word the first mark is part of: 2x, -3, x^2
+    while tail < len(body) and (body[tail].isalnum() or body[tail] in "}%°"):
+        tail += 1
+    prose = body[:head]
+    if not all(_PROSE_WORD.fullmatch(word) for word in prose.split()):
+        return start, end
+    core_end = tail
+    trailing = body[tail:].split()
+    if trailing and not all(_PROSE_WORD.fullmatch(word.rstrip(".,;:!")) for word in trailing):
+        core_end = len(body.rstrip())
+    return start + head, start + core_end
 
 
 _SYMBOL = re.compile(
     r"(?<![a-zA-Z\\])[a-zA-Z](?![a-zA-Z])|\\(?:pi|infty|sqrt|sin|cos|tan|log|ln|theta|alpha)\b"
 )
 _UNIT_MARKS = re.compile(r"\^\s*\{?\\circ\}?|\\circ|°|\\?%|\\text\s*\{[^{}]*\}|\\[,!;]|\\\$|\$")
-_CONSTANT_DIGITS = frozenset({"3.14", "3.1416", "3.14159", "3.141592", "2.718", "2.71828"})
+_CONSTANT_DIGITS = frozenset(
+    {"3.14", "3.1416", "3.14159", "3.141592", "2.718", "2.71828", "1.414", "1.4142", "1.732", "1.7321"}
+    | {"2.236", "2.2361"}
+)
+"""Written values of pi, e and the square roots of 2, 3 and 5: constants, not results."""
+_CONSTANT_VALUES = frozenset(Fraction(text) for text in _CONSTANT_DIGITS)
+_CONVERSIONS: dict[int, re.Pattern[str]] = {
+    factor: re.compile(rf"\s*(?:{units})\b", re.IGNORECASE)
+    for factor, units in (
+        (10, r"mm|millimet(?:re|er)s?"),
+        (12, r"in|inch(?:es)?|months?|eggs?"),
+        (16, r"oz|ounces?"),
+        (24, r"h|hrs?|hours?"),
+        (60, r"s|secs?|seconds?|min|mins|minutes?"),
+        (100, r"cm|centimet(?:re|er)s?|cents?|%|years?"),
+        (365, r"days?"),
+        (1000, r"m|g|ml|mm|kg|mg|l|met(?:re|er)s?|grams?|millilit(?:re|er)s?|lit(?:re|er)s?"),
+        (3600, r"s|secs?|seconds?"),
+        (7, r"days?"),
+    )
+}
+"""Unit conversion factors and the units they convert into (``1000 m``, ``3600 s``): constants
+of the world, not results, where the unit follows them."""
 _OPERAND = re.compile(r"\s*[-+−*/·×]\s*(?:[a-zA-Z(\\]|\\[a-z]+)")
-_OPERAND_BEFORE = re.compile(r"(?:[a-zA-Z)]|\\[a-z]+)\s*[-+−*/·×]\s*$")
+_OPERAND_BEFORE = re.compile(r"(?:[a-zA-Z)|]|\\[a-z]+)\s*(?:[-+−*/·×<>≤≥]|\\[lg]eq?)\s*$")
+_GROUP_OPERATOR = re.compile(r"\s*[-+−]\s*\S")
+"""After the 0 or 1 that opens a group: ``(1 - 0.25 + 0.08)``, the 1 of ``1 - r`` with r
+substituted, ``|0 - 3|``."""
+_ARGUMENT_BEFORE = re.compile(r"[a-zA-Z0-9)]\($")
+"""Before a 0 or 1 that is a whole argument or substituted factor: ``f(1)``, ``4(1)(-2)``."""
+_CHOSEN_BEFORE = re.compile(r"(?<![a-zA-Z\\])[a-zA-Z]\s*=\s*$")
+_CHOSEN_AFTER = re.compile(r"\s*(?:[,:;]|$|\s+and\b)")
+"""Around a 0 or 1 given to a variable in a list or as a test point: ``a = 1, b = -3``, ``x = 0:``."""
 _ROUNDING = re.compile(r"\s*(?:decimal\s+places?|d\.p\.|significant\s+(?:figures?|digits?)|s\.f\.)", re.I)
 
 
@@ -240,16 +345,28 @@ def _is_numeric(text: str) -> bool:
 
 def _is_small_constant(trace: str, atom: NumberAtom) -> bool:
     """Structure a reader needs and no answer gives away: a 0 or 1 in an expression with a symbol
-    (the 1 in ``1 - r``, ``n + 1``), the digit count of a rounding (``to 2 decimal places``), and
-    a written value of pi or e (``3.14159``)."""
+    (the 1 in ``1 - r``, ``n + 1``, ``|r| < 1``) or opening a group (``(1 - 0.25)``), a 0 or 1
+    that is a whole argument (``g(1)``, ``4(1)(-2)``) or is given to a variable in a list or as a
+    test point (``a = 1, b = -3``, ``x = 0:``), the digit count of a rounding (``to 2 decimal
+    places``), a written value of pi, e or a small square root (``3.14159``, ``1.732``), and a
+    unit conversion factor followed by its unit (``1000 m``, ``3600 s``)."""
     text = trace[atom.start : atom.end]
     if text in _CONSTANT_DIGITS:
         return True
     if _ROUNDING.match(trace, atom.end):
         return True
+    if atom.value is not None and atom.value.denominator == 1 and int(atom.value) in _CONVERSIONS:
+        if text.isdigit() and _CONVERSIONS[int(atom.value)].match(trace, atom.end):
+            return True
     if atom.value in (0, 1) and text in ("0", "1"):
         before = trace[max(0, atom.start - 12) : atom.start]
-        return bool(_OPERAND.match(trace, atom.end) or _OPERAND_BEFORE.search(before))
+        return bool(
+            _OPERAND.match(trace, atom.end)
+            or _OPERAND_BEFORE.search(before)
+            or (before.endswith(("(", "|")) and _GROUP_OPERATOR.match(trace, atom.end))
+            or (_ARGUMENT_BEFORE.search(before) and trace.startswith(")", atom.end))
+            or (_CHOSEN_BEFORE.search(before) and _CHOSEN_AFTER.match(trace, atom.end))
+        )
     return False
 
 
@@ -291,9 +408,13 @@ def _formula_constants(trace: str, atoms: list[NumberAtom], excluded: set[Fracti
     formula when the next side that holds an unattached number (the substitution) repeats some
     of its constants: ``b^2 - 4ac = 9 - 4(1)(-2)``, ``(n - 2) \\times 180 = 5 \\times 180``. The
     formula's constants are kept in it and in the rest of its chain. An equation whose other side
-    does not repeat its numbers (``10x + 5y = 20``, ``x - 4 = 1``) states no formula.
+    does not repeat its numbers (``10x + 5y = 20``, ``x - 4 = 1``) states no formula. A formula
+    stated in a clause of its own (``the angles sum to (n - 2) \\times 180^\\circ.``) is one when
+    a later side writes it with numbers for its variables (``(6 - 2) \\times 180``): its constants
+    are kept there, in the rest of that chain and in the formula.
     """
     kept: set[int] = set()
+    templates: list[tuple[re.Pattern[str], set[Fraction], list[NumberAtom]]] = []
     breaks = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(trace)), len(trace)]
     starts = [atom.start for atom in atoms]
     for clause_start, clause_end in itertools.pairwise(breaks):
@@ -301,8 +422,15 @@ def _formula_constants(trace: str, atoms: list[NumberAtom], excluded: set[Fracti
         pending: list[NumberAtom] = []
         substituted: list[NumberAtom] = []
         repeated: set[Fraction] = set()
+        carried: set[Fraction] = set()
         for side_start, side_end in zip(cuts, [*cuts[1:], clause_end], strict=True):
             inside = atoms[bisect.bisect_left(starts, side_start) : bisect.bisect_left(starts, side_end)]
+            for pattern, constants, formula in templates:
+                if any(a.value in constants for a in inside) and pattern.search(trace, side_start, side_end):
+                    carried |= constants
+                    kept.update(a.start for a in formula)
+            if carried:
+                kept.update(a.start for a in inside if a.value in carried)
             if substituted:
                 substituted.extend(inside)
             elif any(not _attached(trace, a) for a in inside):
@@ -313,7 +441,41 @@ def _formula_constants(trace: str, atoms: list[NumberAtom], excluded: set[Fracti
         if repeated:
             constants = {a.value for a in pending}
             kept.update(a.start for a in [*pending, *substituted] if a.value in constants)
+        elif pending and not substituted:
+            template = _template(trace, pending)
+            if template is not None:
+                templates.append((template, {a.value for a in pending}, pending))
     return kept
+
+
+_MATH_RUN = re.compile(r"(?:[()\[\]{}+\-−*/^·×.\d \t]|\\[a-zA-Z]+|(?<![a-zA-Z\\])[a-zA-Z](?![a-zA-Z]))+")
+_TEMPLATE_PART = re.compile(r"\\[a-zA-Z]+|(?<![a-zA-Z\\])[a-zA-Z](?![a-zA-Z])|\s+|.")
+_SUBSTITUTE = r"(?:-?\d+(?:\.\d+)?)"
+
+
+def _template(trace: str, formula: list[NumberAtom]) -> re.Pattern[str] | None:
+    """A pattern that finds ``formula`` written with numbers for its variables: ``(n - 2) \\times
+    180`` finds ``(6 - 2) \\times 180``. ``None`` when the formula's numbers are not in one
+    expression with a variable."""
+    first, last = formula[0], formula[-1]
+    run = next(
+        (m for m in _MATH_RUN.finditer(trace, max(0, first.start - 80), last.end) if m.end() > first.start),
+        None,
+    )
+    if run is None or run.start() > first.start:
+        return None
+    text = trace[run.start() : last.end].strip()
+    parts = []
+    variables = 0
+    for part in _TEMPLATE_PART.findall(text):
+        if len(part) == 1 and part.isalpha():
+            parts.append(_SUBSTITUTE)
+            variables += 1
+        elif part.isspace():
+            parts.append(r"\s*")
+        else:
+            parts.append(re.escape(part))
+    return re.compile("".join(parts)) if variables else None
 
 
 def _is_single_atom(text: str) -> bool:

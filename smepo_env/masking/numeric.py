@@ -3,14 +3,15 @@
 A *number atom* is one written quantity: ``42``, ``-3``, ``1,250``, ``0.75``, ``20%``, ``3/4``
 (written without spaces; ``1300 / 10`` is a division of two atoms),
 ``\\frac{3}{4}`` (also ``\\dfrac``, ``\\tfrac``, ``\\frac34``), ``2\\sqrt{3}``, ``\\sqrt[3]{8}``,
-``forty-two``, ``three hundred``, ``½``. A LaTeX fraction or root with a symbol inside
+``forty-two``, ``three hundred``, ``½`` (not the ``.6`` of a range ``2..6``). A LaTeX fraction or root with a symbol inside
 (``\\frac{x}{2}``) is not one atom: the numbers inside it are atoms of their own.
 
 Signs: a minus belongs to the number only when it is unary (``= -3``, ``(-3``, ``is -3``); a plus
 never does, so ``2x+3y`` holds the atoms ``2`` and ``3`` and keeps its operator.
 
 *Structural* numbers are never derived values: exponents (``x^2``, ``x^{10}``, ``x**2``),
-subscripts and indices (``a_1``, ``a_{12}``, ``x1``), step labels (``Step 1``, ``Case 2``), list
+subscripts and indices (``a_1``, ``a_{12}``, ``x1``), step labels (``Step 1``, ``Case 2``, ``Day
+two``), list
 markers (``1.`` or ``2)`` opening a line), equation tags (``(1)`` closing a line, ``\\tag{1}``) and
 ordinals (``1st``).
 """
@@ -37,7 +38,7 @@ _ATOM = re.compile(
     r"(?P<frac>\\[dt]?frac\s*(?:\{(?P<num>[^{}]*)\}|(?P<num1>\d))\s*(?:\{(?P<den>[^{}]*)\}|(?P<den1>\d)))"
     r"|(?P<sqrt>(?:(?P<coef>\d+(?:\.\d+)?)\s*)?\\sqrt\s*(?:\[(?P<root>[^\[\]]*)\])?\s*\{(?P<rad>[^{}]*)\})"
     r"|(?P<slash>(?<![\d.])\d+(?:\.\d+)?/\d+(?:\.\d+)?(?![\d.]))"
-    r"|(?P<digits>(?<![\d.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|(?<!\d)\.\d+)(?P<pct>\s*\\?%)?"
+    r"|(?P<digits>(?<![\d.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|(?<![\d.])\.\d+)(?P<pct>\s*\\?%)?"
     rf"|(?P<worded>(?i:\b(?:{_WORD_ALTERNATION})(?:(?:-|[ \t]+)(?:{_WORD_ALTERNATION}))*\b))"
     rf"|(?P<vulgar>[{_VULGAR}])"
 )
@@ -45,7 +46,8 @@ _PLAIN_NUMBER = re.compile(r"\s*[-−]?\s*(?:\d+(?:\.\d+)?|\.\d+)\s*")
 _GROUPED = re.compile(r"[\^_]\s*\{[^{}]*\}")
 _STEP_LABEL = re.compile(
     r"(?i)\b(?:step|case|subcase|part|stage|phase|round|method|approach|option|problem|question|example"
-    r"|exercise|lemma|claim|theorem|equation|eq\.|line|row|column|figure|table|section|hint|solution)"
+    r"|exercise|lemma|claim|theorem|equation|eq\.|line|row|column|figure|table|section|hint|solution"
+    r"|day|week|month|year)"
     r"\s*#?\s*$"
 )
 _LIST_MARKER_PREFIX = re.compile(r"(?:^|\n)[ \t]*(?:[-*#>]+[ \t]*)?\(?$")

@@ -72,16 +72,18 @@ def test_formula_constants_kept_where_the_formula_is_stated_and_substituted():
     question = "What is the sum of the interior angles of a heptagon, in degrees?"
     trace = "With n = 7: (n - 2) \\times 180 = 5 \\times 180 = 900. Each side adds 180. \\boxed{900}"
     result = mask_trace(trace, domain="math", question=question)
+    # "heptagon" states the 7 (its sides): it stays, as a number the question gives.
     assert result.text == (
-        "With n = [VALUE_1]: (n - 2) \\times 180 = [VALUE_2] \\times 180 = [ANSWER]. "
-        "Each side adds [VALUE_3]. \\boxed{[ANSWER]}"
+        "With n = 7: (n - 2) \\times 180 = [VALUE_1] \\times 180 = [ANSWER]. "
+        "Each side adds [VALUE_2]. \\boxed{[ANSWER]}"
     )
     quadratic = mask_trace(
         "b^2 - 4ac = 9 - 4(1)(-2) = 17, so x = \\frac{3 + \\sqrt{17}}{2}. \\boxed{\\frac{3+\\sqrt{17}}{2}}",
         domain="math",
         question="Solve x^2 - 3x - 2 = 0; give the larger root.",
     )
-    assert quadratic.text.startswith("b^2 - 4ac = [VALUE_1] - 4([VALUE_2])(-2) = [VALUE_3], so x = [ANSWER].")
+    # The 1 substituted for a (a whole argument) is structure, like the 1 of 1 - r.
+    assert quadratic.text.startswith("b^2 - 4ac = [VALUE_1] - 4(1)(-2) = [VALUE_2], so x = [ANSWER].")
 
 
 def test_equations_over_derived_numbers_are_no_formulas():
@@ -161,3 +163,69 @@ def test_one_megabyte_trace_is_masked():
     assert len(trace) > 1_000_000
     result = mask_trace(trace, domain="math", question="Multiply 3 by 4.")
     assert result.text.count("Step 1: 3 * 4 = [ANSWER] and x^2 stays.") == 30_000
+
+
+def test_a_worded_answer_sentence_hides_the_answer_not_the_sentence():
+    masked = mask_trace("So it covers 900 m.\n\n**Answer:** The train travels 900 metres.", domain="math")
+    assert masked.text.endswith("**Answer:** The train travels [ANSWER] metres.")
+    word = mask_trace("Final answer: Tuesday", domain="math")
+    assert word.text == "Final answer: [ANSWER]"
+
+
+def test_unit_conversion_factors_and_written_constants_stay():
+    question = "A train travels at 72 km/h. How many metres does it travel in 45 seconds?"
+    trace = "72 km/h = 72 × 1000 m / 3600 s = 20 m/s. Check: 45/3600 = 0.0125 h. Also 6/1.732 is near 3.46."
+    masked = mask_trace(trace, domain="math", question=question + " Use 6.").text
+    assert "72 × 1000 m / 3600 s = [VALUE_1] m/s" in masked
+    assert "45/3600 = [VALUE_2] h" in masked
+    assert "6/1.732 is near [VALUE_3]" in masked
+    # A conversion factor without its unit is just a number: 60 here is a derived value.
+    assert mask_trace("He earns 3 × 20 = 60 dollars.", domain="math").text.count("60") == 0
+
+
+def test_zero_and_one_as_arguments_test_points_and_group_openers_stay():
+    question = "Let f(x) = 2x + 3 and g(x) = 3x - 2. Find f(g(x))."
+    trace = "Check with x = 1: g(1) = 1, f(1) = 5. A point inside, x = 0: |0 - 3| = 3. So 80 × (1 - 0.25)."
+    masked = mask_trace(trace, domain="math", question=question).text
+    assert "Check with x = 1: g(1) = [VALUE_1], f(1) = [VALUE_2]." in masked
+    assert "x = 0: |0 - 3| = 3" in masked
+    assert "[VALUE_3] × (1 - [VALUE_4])" in masked
+    # A 0 or 1 that is a result stays hidden.
+    assert mask_trace("Then 7 - 6 = 1 apple.", domain="math", question="7 apples").text.endswith(
+        "= [VALUE_2] apple."
+    )
+
+
+def test_day_labels_ranges_and_count_words_are_no_derived_values():
+    masked = mask_trace(
+        "Day two: she reads 22. Faces 2..6 each.", domain="math", question="two dice, 18 pages"
+    )
+    assert masked.text == "Day two: she reads [VALUE_1]. Faces 2..6 each."
+    polygon = mask_trace("A hexagon has n = 6 sides.", domain="math", question="Angles of a hexagon?")
+    assert polygon.text == "A hexagon has n = 6 sides."
+
+
+def test_a_formula_stated_alone_keeps_its_constants_where_it_is_substituted_later():
+    question = "What is the sum of the interior angles of a hexagon, in degrees?"
+    trace = (
+        "The interior angles sum to (n - 2) \\times 180^\\circ. A hexagon has n = 6 sides, so "
+        "(6 - 2) \\times 180 = 4 \\times 180 = 720. \\boxed{720}"
+    )
+    masked = mask_trace(trace, domain="math", question=question).text
+    assert "(n - 2) \\times 180^\\circ" in masked
+    assert "(6 - 2) \\times 180 = [VALUE_1] \\times 180 = [ANSWER]" in masked
+    # Without a later substitution the numbers of an expression are not formula constants.
+    alone = mask_trace("It is (n - 2) \\times 180. Then 7 \\times 180 = 1260.", domain="math").text
+    assert alone == "It is (n - [VALUE_1]) \\times [VALUE_2]. Then [VALUE_3] \\times [VALUE_2] = [VALUE_4]."
+
+
+def test_a_root_with_a_new_coefficient_and_its_fraction_are_derived():
+    question = "Rationalize the denominator: \\frac{6}{\\sqrt{3}}."
+    trace = "\\frac{6}{\\sqrt{3}} \\cdot \\frac{\\sqrt{3}}{\\sqrt{3}} = \\frac{6\\sqrt{3}}{3} = 2\\sqrt{3}."
+    masked = mask_trace(trace, domain="math", question=question).text
+    assert masked.startswith(
+        "\\frac{6}{\\sqrt{3}} \\cdot \\frac{\\sqrt{3}}{\\sqrt{3}} = [VALUE_1] = [VALUE_2]."
+    )
+    # A fraction of operations shows the route: only its derived numbers are hidden.
+    route = mask_trace("\\frac{8 \\times 7}{2} = 28", domain="math", question="8 items, pick 2").text
+    assert route == "\\frac{8 \\times [VALUE_1]}{2} = [VALUE_2]"
