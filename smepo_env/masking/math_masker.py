@@ -355,9 +355,9 @@ def _is_small_constant(trace: str, atom: NumberAtom) -> bool:
         return True
     if _ROUNDING.match(trace, atom.end):
         return True
-    if atom.value is not None and atom.value.denominator == 1 and int(atom.value) in _CONVERSIONS:
-        if text.isdigit() and _CONVERSIONS[int(atom.value)].match(trace, atom.end):
-            return True
+    unit = _CONVERSIONS.get(int(atom.value)) if text.isdigit() and atom.value is not None else None
+    if unit is not None and unit.match(trace, atom.end):
+        return True
     if atom.value in (0, 1) and text in ("0", "1"):
         before = trace[max(0, atom.start - 12) : atom.start]
         return bool(

@@ -3,8 +3,9 @@
 A *number atom* is one written quantity: ``42``, ``-3``, ``1,250``, ``0.75``, ``20%``, ``3/4``
 (written without spaces; ``1300 / 10`` is a division of two atoms),
 ``\\frac{3}{4}`` (also ``\\dfrac``, ``\\tfrac``, ``\\frac34``), ``2\\sqrt{3}``, ``\\sqrt[3]{8}``,
-``forty-two``, ``three hundred``, ``½`` (not the ``.6`` of a range ``2..6``). A LaTeX fraction or root with a symbol inside
-(``\\frac{x}{2}``) is not one atom: the numbers inside it are atoms of their own.
+``forty-two``, ``three hundred``, ``½`` (not the ``.6`` of a range ``2..6``). A LaTeX fraction or
+root with a symbol inside (``\\frac{x}{2}``) is not one atom: the numbers inside it are atoms of
+their own.
 
 Signs: a minus belongs to the number only when it is unary (``= -3``, ``(-3``, ``is -3``); a plus
 never does, so ``2x+3y`` holds the atoms ``2`` and ``3`` and keeps its operator.
