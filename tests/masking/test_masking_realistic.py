@@ -239,9 +239,22 @@ def test_math_and_code_figures_on_the_realistic_set(realistic_report):
             row = realistic_report.row(method, domain)
             assert row.leaking_traces == 0, (method, domain)
             assert row.recall >= 0.95 and row.kept >= 0.97, (method, domain, row.to_dict())
-    # Short of the 3% / 5% targets (see the README's masking audit): guards against regressions.
-    assert realistic_report.row("engine", "math").over_masking <= 0.075
-    assert realistic_report.row("engine", "code").over_masking <= 0.10
+    for method in ("engine", "engine+answers"):
+        assert realistic_report.row(method, "math").over_masking <= 0.03
+        assert realistic_report.row(method, "code").over_masking <= 0.05
+
+
+def test_figures_on_the_held_out_set():
+    report = audit_traces(realistic_sources(REALISTIC)["realistic-heldout"], methods=("engine",))
+    guaranteed = report.row("engine+answers", "all")
+    assert guaranteed.leaking_traces == 0 and guaranteed.recall >= 0.97 and guaranteed.kept >= 0.97
+    for domain in ("math", "code"):
+        row = report.row("engine", domain)
+        assert row.leaking_traces == 0 and row.recall >= 0.95 and row.kept >= 0.97, (domain, row.to_dict())
+    # Search without answers reads 67 of 71 critical strings hidden (94.4%): the four it misses are
+    # a second gold answer (Leiden) that the expert names only as its own knowledge and never answers
+    # with: without gold answers nothing marks it as an answer.
+    assert report.row("engine", "search").recall >= 0.94
 
 
 def test_audit_record_file_names_the_bad_line(tmp_path):
