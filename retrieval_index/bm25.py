@@ -16,8 +16,15 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import bm25s
 import numpy as np
+
+# bm25s imports JAX where it is installed and runs one JAX operation at import, which makes
+# JAX's GPU backend take 75% of the GPU's memory in every process that imports this module
+# (seen on an H200: parallel training runs died of CUDA out-of-memory before their first
+# step). Unless the user chose otherwise, JAX allocates on demand instead (bm25s 0.3).
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+import bm25s
 import Stemmer
 from bm25s.tokenization import Tokenizer
 

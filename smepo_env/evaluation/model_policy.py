@@ -14,7 +14,7 @@ from typing import Any
 
 from smepo_env.evaluation.records import EpisodeRecord, episode_record
 from smepo_env.rollout.episodes import run_episodes
-from smepo_env.rollout.generation import TransformersGenerator
+from smepo_env.rollout.generation import TransformersGenerator, TurnGenerator
 
 
 def load_policy(model_dir: str | os.PathLike[str], device: str | None = None) -> tuple[Any, Any]:
@@ -62,17 +62,23 @@ def evaluate_policy(
     max_completion_tokens: int = 512,
     max_turn_tokens: int = 128,
     dtype: Any = None,
+    generator: TurnGenerator | None = None,
 ) -> list[EpisodeRecord]:
     """Play each task once, greedily and unguided, with an in-memory model.
 
     ``dtype`` (a torch dtype) generates from a copy of the model cast to it (bf16 on CPUs
     that have it; see :class:`~smepo_env.rollout.generation.TransformersGenerator`).
+    ``generator`` plays with another greedy generator instead of ``model.generate`` (the
+    trainer's vLLM engine, for one); ``batch_size`` is then the number of episodes per call.
 
     Returns:
         One :class:`~smepo_env.evaluation.records.EpisodeRecord` per task, in order; its
         transcript is the prompt followed by the decoded completion.
     """
-    generator = TransformersGenerator(model, tokenizer, temperature=0.0, batch_size=batch_size, dtype=dtype)
+    if generator is None:
+        generator = TransformersGenerator(
+            model, tokenizer, temperature=0.0, batch_size=batch_size, dtype=dtype
+        )
     envs = make_unguided_envs(env_id, env_kwargs, min(batch_size, len(reset_options_list)))
     results: list[EpisodeRecord] = []
     try:

@@ -49,19 +49,19 @@ class ComparisonSettings:
     question_types: str = "two-hop,three-hop"
     max_turns: int = 4
     top_k: int = 3
-    max_steps: int = 30
-    learning_rate: float = 2e-5
+    max_steps: int = 8
+    learning_rate: float = 5e-5
     num_generations: int = 8
     prompts_per_step: int = 2
     num_train_tasks: int = 0
     num_eval_tasks: int = 150
-    heldout_eval_steps: int = 10
+    heldout_eval_steps: int = 4
     max_completion_length: int = 480
     max_turn_tokens: int = 64
     trainable_layers: int = 8
     eval_split: str = "test"
-    warmstart_question_types: str = "single-hop"
-    warmstart_examples: int = 96
+    warmstart_question_types: str = "single-hop,two-hop"
+    warmstart_examples: int = 192
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
     def trainer_options(self) -> list[str]:
@@ -111,9 +111,7 @@ QUICK_SETTINGS = ComparisonSettings(
 """The two-step smoke version (``--quick``): the whole pipeline, minutes to seconds."""
 
 
-def shared_warmstart(
-    model: str, settings: ComparisonSettings | None = None, *, log: Any = print
-) -> Path:
+def shared_warmstart(model: str, settings: ComparisonSettings | None = None, *, log: Any = print) -> Path:
     """The warm start of ``model`` that every arm starts from (trained once, cached).
 
     It is the trainer's own warm start (expert episodes, half the prompts with masked

@@ -42,7 +42,14 @@ from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
 from smepo_env.training.schedule_state import GuidanceScheduleCheckpointCallback, restore_schedule
 from smepo_env.training.sft import run_warmstart, warmstart_settings_from
-from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS, describe_rollout_path, vllm_trainer_context
+from smepo_env.training.vllm_backend import (
+    VLLM_STOP_KWARGS,
+    TrainerVLLMGenerator,
+    describe_rollout_path,
+    engine_evaluates,
+    sync_engine_weights,
+    vllm_trainer_context,
+)
 from smepo_env.training.vllm_cpu import shutdown_engine
 
 EVAL_SELECTION_SEED = 0
@@ -174,6 +181,8 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
 
         ensure_tool_chat_template(tokenizer)
 
+    built: list[Any] = []  # the trainer once built: greedy held-out play then runs on its vLLM engine
+
     def evaluate(policy: Any) -> dict[str, float]:
         if agent_args.protocol == "tools":
             from smepo_env.evaluation.tool_policy import evaluate_tool_policy
@@ -190,33 +199,23 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
                     max_turn_tokens=agent_args.max_turn_tokens,
                 )
             )
+        generator, batch_size = None, agent_args.eval_batch_size
+        if built and engine_evaluates(built[0]):
+            sync_engine_weights(built[0])
+            generator, batch_size = TrainerVLLMGenerator(built[0], temperature=0.0), len(eval_options)
         results = evaluate_policy(
             policy,
             tokenizer,
             agent_args.env_id,
             eval_kwargs,
             eval_options,
-            batch_size=agent_args.eval_batch_size,
+            batch_size=batch_size,
             max_completion_tokens=grpo_config.max_completion_length,
             max_turn_tokens=agent_args.max_turn_tokens,
             dtype=generation_dtype,
+            generator=generator,
         )
         return summarize_records(results)
-
-    metrics_path = output_dir / "metrics.jsonl"
-    before = next(
-        (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/success" in r), None
-    )
-    if before is None:
-        summary = evaluate(model)
-        before = {"step": 0, **{f"heldout/{k}": v for k, v in summary.items()}}
-        if processes.is_main_process:
-            with metrics_path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(before) + "\n")
-    log(
-        f"[eval] held-out success before GRPO: {before['heldout/success']:.3f} "
-        f"(n={before['heldout/n']}, seed={seed})"
-    )
 
     if grpo_config.use_vllm and agent_args.protocol == "tags":
         grpo_config.generation_kwargs = {**VLLM_STOP_KWARGS, **(grpo_config.generation_kwargs or {})}
@@ -237,6 +236,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         generation_dtype=generation_dtype,
         schedule=schedule,
     )
+    metrics_path = output_dir / "metrics.jsonl"
     heldout = HeldOutEvalCallback(evaluate, agent_args.heldout_eval_steps)
     # The schedule's memory is saved into each checkpoint before the COMPLETE marker is written.
     saver = GuidanceScheduleCheckpointCallback(schedule)
@@ -263,10 +263,24 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         )
     log(describe_rollout_path(trainer, generation_dtype, threads))
     heldout.trainer = trainer
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    shutdown_engine(trainer, log)  # the vLLM engine and its KV cache go before the final evaluation
+    built.append(trainer)
+    before = next(
+        (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/success" in r), None
+    )
+    if before is None:
+        summary = evaluate(model)
+        before = {"step": 0, **{f"heldout/{k}": v for k, v in summary.items()}}
+        if processes.is_main_process:
+            with metrics_path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(before) + "\n")
+    log(
+        f"[eval] held-out success before GRPO: {before['heldout/success']:.3f} "
+        f"(n={before['heldout/n']}, seed={seed})"
+    )
 
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     after_summary = evaluate(trainer.model)
+    shutdown_engine(trainer, log)  # the vLLM engine and its KV cache go once the last evaluation is done
     after = {"step": trainer.state.global_step, **{f"heldout/{k}": v for k, v in after_summary.items()}}
     if trainer.accelerator.is_main_process:
         with metrics_path.open("a", encoding="utf-8") as handle:

@@ -30,31 +30,66 @@ VLLM_STOP_KWARGS = {"stop": list(STOP_STRINGS), "include_stop_str_in_output": Tr
 
 
 class TrainerVLLMGenerator:
-    """A :class:`~smepo_env.rollout.generation.TurnGenerator` over ``trainer.vllm_generation``."""
+    """A :class:`~smepo_env.rollout.generation.TurnGenerator` over ``trainer.vllm_generation``.
 
-    def __init__(self, trainer: Any) -> None:
+    Args:
+        trainer: a ``GRPOTrainer`` built with ``use_vllm``.
+        temperature: overrides the trainer's sampling temperature for these calls (``0.0``:
+            greedy, as the held-out evaluation plays); ``None`` samples as training does.
+    """
+
+    def __init__(self, trainer: Any, temperature: float | None = None) -> None:
         self.trainer = trainer
         self.helper = trainer.vllm_generation
         tokenizer = trainer.processing_class
         self.tokenizer = tokenizer
         self.stop_token_ids = {*trainer.eos_token_ids, tokenizer.pad_token_id}
+        self.temperature = temperature
 
     def generate_turns(self, sequences: Sequence[Sequence[int]], max_new_tokens: int) -> list[GeneratedTurn]:
         """One turn per sequence; every process must call this the same number of times."""
-        saved = self.helper.max_completion_length
+        saved = (self.helper.max_completion_length, self.helper.temperature)
         self.helper.max_completion_length = max_new_tokens
+        if self.temperature is not None:
+            self.helper.temperature = self.temperature
         try:
             _, completion_ids, logprobs, _ = self.helper.generate(
                 prompts=[list(s) for s in sequences], images=None, num_generations=1
             )
         finally:
-            self.helper.max_completion_length = saved
+            self.helper.max_completion_length, self.helper.temperature = saved
         turns = []
         for i, ids in enumerate(completion_ids):
             kept, reason = cut_at_stop(ids, self.tokenizer, self.stop_token_ids)
             token_logprobs = [lp[0] for lp in logprobs[i]][: len(kept)] if logprobs is not None else None
             turns.append(GeneratedTurn(kept, token_logprobs, reason))
         return turns
+
+
+def sync_engine_weights(trainer: Any) -> None:
+    """Load the policy's current weights into the trainer's vLLM engine, unless already there.
+
+    TRL syncs before each step's generation and tracks the step it last loaded in
+    ``trainer._last_loaded_step`` (TRL 1.16); a held-out evaluation after an optimizer step
+    must sync itself, and records the step so that TRL's next generation does not sync again.
+    """
+    step = trainer.state.global_step
+    if getattr(trainer, "_last_loaded_step", None) != step:
+        trainer.vllm_generation.sync_weights()
+        trainer._last_loaded_step = step
+
+
+def engine_evaluates(trainer: Any) -> bool:
+    """Whether held-out evaluation can run on the trainer's vLLM engine.
+
+    Only a single process's colocated engine: in server mode or under several processes every
+    rank would have to join each generation call, and ranks evaluate independently.
+    """
+    return (
+        bool(getattr(trainer, "use_vllm", False))
+        and getattr(trainer.vllm_generation, "mode", None) == "colocate"
+        and trainer.accelerator.num_processes == 1
+    )
 
 
 def default_use_vllm() -> bool:

