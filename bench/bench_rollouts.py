@@ -47,7 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max_turn_tokens", type=int, default=64)
     parser.add_argument("--max_completion_length", type=int, default=320)
     parser.add_argument("--trainable_layers", type=int, default=8)
-    parser.add_argument("--cpu_threads", type=int, default=0, help="0: half the cores")
+    parser.add_argument("--cpu_threads", type=int, default=0, help="0: every core")
     parser.add_argument("--output_dir", default="runs/bench-rollouts")
     return parser
 

@@ -11,11 +11,13 @@ Training keeps float32 master weights either way; with bf16 selected it runs the
 backward passes under bf16 autocast (TRL's ``bf16=True``), which is mixed precision, not
 bf16 weights: small updates are not rounded away.
 
-Threads: :func:`default_cpu_threads` is half the cores, at least one. The machines this runs
-on are shared (the environment's own tools, BM25 and the sandbox, need a core, and so does
-other work), and on the 2-core machines one OpenMP thread measured fastest for vLLM and for
-``model.generate`` alike: a second thread contends with everything else and loses more to
-synchronisation than it gains. ``--cpu_threads N`` overrides it.
+Threads: :func:`default_cpu_threads` is every usable core. A GRPO step on a CPU is mostly the
+optimization (forward and backward over the step's episodes), which is matrix work that uses
+every core: on the 2-core machine a step of 16 two-hop episodes took 71-85 s with two threads
+against 126-141 s with one (vLLM rollouts, the guidance comparison's first run). Generation
+alone gains little from a second thread there, and on a machine busy with other work one
+thread can be faster: ``--cpu_threads N`` lowers it (``--cpu_threads 1`` on a shared 2-core
+machine).
 """
 
 from __future__ import annotations
@@ -94,10 +96,10 @@ def dtype_name(dtype: Any) -> str:
 
 
 def default_cpu_threads(cpu_count: int | None = None) -> int:
-    """Half the usable cores, at least one (see the module docstring for why)."""
+    """Every usable core, at least one (see the module docstring for why)."""
     if cpu_count is None:
         cpu_count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cpu_count or 1) // 2)
+    return max(1, cpu_count or 1)
 
 
 def configure_cpu_threads(threads: int = 0) -> int:
@@ -113,7 +115,7 @@ def configure_cpu_threads(threads: int = 0) -> int:
         ValueError: a negative count.
     """
     if threads < 0:
-        raise ValueError(f"--cpu_threads must be >= 0 (0: half the cores), got {threads!r}")
+        raise ValueError(f"--cpu_threads must be >= 0 (0: every core), got {threads!r}")
     import torch
 
     count = threads or default_cpu_threads()

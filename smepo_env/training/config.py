@@ -136,7 +136,7 @@ class AgentArguments:
         },
     )
     cpu_threads: int = field(
-        default=0, metadata={"help": "Torch/OpenMP threads on a CPU (0: half the cores, at least 1)."}
+        default=0, metadata={"help": "Torch/OpenMP threads on a CPU (0: every usable core)."}
     )
     vllm_kv_cache_gib: float = field(
         default=0.0,

@@ -44,10 +44,11 @@ def test_this_machine_reports_what_proc_cpuinfo_says():
     assert cpu_has_bf16() == bool({"amx_bf16", "avx512_bf16"} & flags)
 
 
-def test_threads_default_to_half_the_cores_and_are_applied():
+def test_threads_default_to_every_core_and_are_applied():
     import torch
 
-    assert default_cpu_threads(2) == 1 and default_cpu_threads(16) == 8 and default_cpu_threads(1) == 1
+    assert default_cpu_threads(2) == 2 and default_cpu_threads(16) == 16 and default_cpu_threads(1) == 1
+    assert default_cpu_threads(0) == 1  # os.cpu_count() may say None or 0
     before = torch.get_num_threads()
     try:
         assert configure_cpu_threads(1) == 1 and torch.get_num_threads() == 1
