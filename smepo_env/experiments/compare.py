@@ -103,7 +103,7 @@ def write_results(
     out.mkdir(parents=True, exist_ok=True)
     names = [arm.name for arm in arms]
     runs = collect_runs(out, arms, seeds, settings.max_steps)
-    table = summary_table(runs, names)
+    table = summary_table(runs, names, questions=settings.num_eval_tasks)
     results = {
         "settings": settings.as_dict(),
         "arms": names,

@@ -10,7 +10,9 @@ comparison's output directory:
   ``searches``, ``copy_rate``, ``guided_share``; ``null`` where a step had no such episodes),
   plus the ``table``.
 * ``table.md``: per arm, the final held-out success as mean and 95% interval over seeds
-  (Student's t on the seeds' final values), and the steps to reach vanilla's final success:
+  (Student's t on the seeds' final values; ``–`` with one seed), the 95% Wilson interval of the
+  final success pooled over seeds and held-out questions (the noise of the question sample,
+  which one seed alone can show), and the steps to reach vanilla's final success:
   the first evaluated step at which the arm's mean curve (over seeds) is at least the ``none``
   arm's mean final success; ``speedup`` is ``none``'s own steps to that value divided by the
   arm's (2.0: the arm got there in half the steps). ``not reached`` when it never did.
@@ -64,6 +66,21 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def wilson_interval(successes: float, trials: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a success proportion.
+
+    Raises:
+        ValueError: no trials.
+    """
+    if trials < 1:
+        raise ValueError(f"wilson_interval needs at least one trial, got {trials!r}")
+    z = 1.96
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def run_curves(metrics_path: str | os.PathLike[str]) -> dict[str, Any]:
     """A run's held-out curve and per-step diagnostics, read from its ``metrics.jsonl``."""
     records = read_metrics(metrics_path)
@@ -100,9 +117,15 @@ def _first_step_reaching(curve: Mapping[int, list[float]], target: float) -> int
 
 
 def summary_table(
-    runs: Sequence[Mapping[str, Any]], arms: Sequence[str], baseline: str = "none"
+    runs: Sequence[Mapping[str, Any]],
+    arms: Sequence[str],
+    baseline: str = "none",
+    questions: int | None = None,
 ) -> list[dict]:
-    """One row per arm (see the module docstring); only finished runs count."""
+    """One row per arm (see the module docstring); only finished runs count.
+
+    ``questions`` (the held-out questions per evaluation) adds the pooled Wilson interval.
+    """
     finished = [r for r in runs if r.get("finished") and r["heldout"]]
     by_arm = {arm: [r for r in finished if r["arm"] == arm] for arm in arms}
     target = None
@@ -119,6 +142,11 @@ def summary_table(
             starts = [r["heldout"][0]["success"] for r in arm_runs]
             mean, low, high = mean_interval(finals)
             row.update(start=statistics.fmean(starts), final_mean=mean, final_low=low, final_high=high)
+            if questions:
+                trials = questions * len(finals)
+                row["final_questions_low"], row["final_questions_high"] = wilson_interval(
+                    sum(finals) * questions, trials
+                )
             if target is not None:
                 steps = _first_step_reaching(_mean_curve(arm_runs), target)
                 row.update(target=target, steps_to_target=steps)
@@ -133,19 +161,29 @@ def render_table(rows: Sequence[Mapping[str, Any]], baseline: str = "none") -> s
     target = next((r["target"] for r in rows if "target" in r), None)
     target_text = "n/a" if target is None else f"{target:.3f}"
     lines = [
-        "| arm | seeds | held-out success at start | final held-out success (mean [95% CI]) | "
+        "| arm | seeds | held-out success at start | final held-out success (mean [95% CI over seeds]) | "
+        "95% interval over questions | "
         f"steps to reach {baseline}'s final ({target_text}) | speedup vs {baseline} |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if not row["seeds"]:
-            lines.append(f"| {row['arm']} | 0 | | | | |")
+            lines.append(f"| {row['arm']} | 0 | | | | | |")
             continue
         steps = row.get("steps_to_target")
         speedup = row.get("speedup")
+        seeds_interval = (
+            f"[{row['final_low']:.3f}, {row['final_high']:.3f}]" if row["seeds"] > 1 else "[– (one seed)]"
+        )
+        questions_interval = (
+            f"[{row['final_questions_low']:.3f}, {row['final_questions_high']:.3f}]"
+            if "final_questions_low" in row
+            else ""
+        )
         lines.append(
             f"| {row['arm']} | {row['seeds']} | {row['start']:.3f} | "
-            f"{row['final_mean']:.3f} [{row['final_low']:.3f}, {row['final_high']:.3f}] | "
+            f"{row['final_mean']:.3f} {seeds_interval} | "
+            f"{questions_interval} | "
             f"{'not reached' if steps is None and 'target' in row else steps if steps is not None else ''} | "
             f"{'' if speedup is None else f'{speedup:.2f}x'} |"
         )

@@ -75,6 +75,16 @@ def _run(arm, seed, curve, finished=True):
     }
 
 
+def test_wilson_interval_matches_the_textbook_values():
+    from smepo_env.experiments.report import wilson_interval
+
+    low, high = wilson_interval(8, 150)  # 5.3%: what one seed of the comparison can resolve
+    assert low == pytest.approx(0.0272, abs=5e-4) and high == pytest.approx(0.1015, abs=5e-4)
+    assert wilson_interval(0, 150)[0] == 0.0 and wilson_interval(150, 150)[1] == 1.0
+    with pytest.raises(ValueError, match="at least one trial"):
+        wilson_interval(0, 0)
+
+
 def test_summary_table_steps_to_vanilla_final_and_speedup(tmp_path):
     runs = [
         _run("none", 0, [(0, 0.1), (10, 0.2), (20, 0.3), (30, 0.4)]),
@@ -84,7 +94,7 @@ def test_summary_table_steps_to_vanilla_final_and_speedup(tmp_path):
         _run("full", 0, [(0, 0.1), (10, 0.1), (20, 0.1), (30, 0.2)]),
         _run("full", 1, [(0, 0.1), (10, 0.9)], finished=False),  # unfinished runs do not count
     ]
-    rows = {r["arm"]: r for r in summary_table(runs, ["none", "prefix", "masked", "full"])}
+    rows = {r["arm"]: r for r in summary_table(runs, ["none", "prefix", "masked", "full"], questions=150)}
     assert rows["none"]["target"] == pytest.approx(0.4) and rows["none"]["steps_to_target"] == 30
     assert rows["none"]["speedup"] == pytest.approx(1.0)
     assert rows["masked"]["steps_to_target"] == 10 and rows["masked"]["speedup"] == pytest.approx(3.0)
@@ -96,7 +106,10 @@ def test_summary_table_steps_to_vanilla_final_and_speedup(tmp_path):
     table = render_table(list(rows.values()))
     assert "steps to reach none's final (0.400)" in table
     assert "| masked | 2 | 0.100 | 0.550 [" in table and "| 10 | 3.00x |" in table
-    assert "| full | 1 | 0.100 | 0.200 [0.200, 0.200] | not reached |  |" in table
+    # one seed: no interval over seeds, but the question sample's (30 of 150: Wilson 0.144-0.271)
+    assert "| full | 1 | 0.100 | 0.200 [– (one seed)] | [0.144, 0.271] | not reached |  |" in table
+    low, high = rows["masked"]["final_questions_low"], rows["masked"]["final_questions_high"]
+    assert low < 0.55 < high and high - low < 0.12  # 165 of 300 pooled over two seeds
     for name, plot in (("h.png", plot_heldout), ("d.png", plot_diagnostics)):
         out = plot(runs, ["none", "prefix", "masked", "full"], tmp_path / name)
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
