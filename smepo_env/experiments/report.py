@@ -202,6 +202,12 @@ def _save(figure: Any, out: Path) -> Path:
     return out
 
 
+def arm_colors(arms: Sequence[str]) -> dict[str, str]:
+    """One matplotlib colour per arm, by the arm's place in ``arms``: the same in every panel,
+    also where an arm has no value to draw (``none`` has no guided episodes)."""
+    return {arm: f"C{i % 10}" for i, arm in enumerate(arms)}
+
+
 def plot_heldout(runs: Sequence[Mapping[str, Any]], arms: Sequence[str], out: str | os.PathLike[str]) -> Path:
     """Mean held-out success by step per arm, with its 95% band over seeds (atomically written)."""
     import matplotlib
@@ -209,18 +215,21 @@ def plot_heldout(runs: Sequence[Mapping[str, Any]], arms: Sequence[str], out: st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    colors = arm_colors(arms)
     figure, axis = plt.subplots(figsize=(7, 4.2))
+    top = 0.1
     for arm in arms:
         curve = _mean_curve([r for r in runs if r["arm"] == arm])
         if not curve:
             continue
         steps = list(curve)
         stats = [mean_interval(values) for values in curve.values()]
-        axis.plot(steps, [s[0] for s in stats], "o-", label=arm)
-        axis.fill_between(steps, [s[1] for s in stats], [s[2] for s in stats], alpha=0.2)
+        axis.plot(steps, [s[0] for s in stats], "o-", label=arm, color=colors[arm])
+        axis.fill_between(steps, [s[1] for s in stats], [s[2] for s in stats], alpha=0.2, color=colors[arm])
+        top = max(top, *(s[2] for s in stats))
     axis.set_xlabel("GRPO step")
     axis.set_ylabel("held-out success (unguided, greedy)")
-    axis.set_ylim(-0.02, 1.02)
+    axis.set_ylim(-0.005, min(1.02, 1.25 * top))  # small successes stay readable
     axis.grid(alpha=0.3)
     axis.legend(loc="best")
     return _save(figure, Path(out))
@@ -242,6 +251,7 @@ def plot_diagnostics(
         ("searches", "tool calls per episode"),
         ("copy_rate", "copy rate (guided episodes)"),
     ]
+    colors = arm_colors(arms)
     figure, axes = plt.subplots(2, 2, figsize=(10, 7))
     for axis, (name, title) in zip(axes.flat, panels, strict=True):
         for arm in arms:
@@ -255,7 +265,7 @@ def plot_diagnostics(
                         by_step.setdefault(row["step"], []).append(value)
             if by_step:
                 steps = sorted(by_step)
-                axis.plot(steps, [statistics.fmean(by_step[s]) for s in steps], label=arm)
+                axis.plot(steps, [statistics.fmean(by_step[s]) for s in steps], label=arm, color=colors[arm])
         axis.set_title(title, fontsize=10)
         axis.set_xlabel("GRPO step")
         axis.grid(alpha=0.3)

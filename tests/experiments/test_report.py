@@ -113,3 +113,32 @@ def test_summary_table_steps_to_vanilla_final_and_speedup(tmp_path):
     for name, plot in (("h.png", plot_heldout), ("d.png", plot_diagnostics)):
         out = plot(runs, ["none", "prefix", "masked", "full"], tmp_path / name)
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_arm_keeps_its_colour_in_every_panel_also_where_another_arm_has_no_values(tmp_path, monkeypatch):
+    """none has no guided episodes (no copy rate): full must not take its colour in that panel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.axes import Axes
+
+    drawn: list[tuple[str, str]] = []
+    original = Axes.plot
+
+    def recording_plot(self, *args, **kwargs):
+        drawn.append((kwargs.get("label"), kwargs.get("color")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "plot", recording_plot)
+    diagnostics = {"reward": 0.5, "frac_reward_zero_std": 0.5, "searches": 1.0}
+    runs = [
+        {**_run("none", 0, [(0, 0.1), (8, 0.2)]), "diagnostics": [{"step": 1, **diagnostics,
+         "guided_reward": None, "copy_rate": None}]},
+        {**_run("full", 0, [(0, 0.1), (8, 0.1)]), "diagnostics": [{"step": 1, **diagnostics,
+         "guided_reward": 0.7, "copy_rate": 0.3}]},
+    ]  # fmt: skip
+    plot_diagnostics(runs, ["none", "full"], tmp_path / "d.png")
+    plot_heldout(runs, ["none", "full"], tmp_path / "h.png")
+    colours = {label: {c for lab, c in drawn if lab == label} for label in ("none", "full")}
+    assert len(colours["full"]) == 1 and len(colours["none"]) == 1 and colours["full"] != colours["none"]
+    assert sum(label == "full" for label, _ in drawn) == 5  # four panels and the held-out curve
