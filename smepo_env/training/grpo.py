@@ -181,8 +181,6 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
 
         ensure_tool_chat_template(tokenizer)
 
-    built: list[Any] = []  # the trainer once built: greedy held-out play then runs on its vLLM engine
-
     def evaluate(policy: Any) -> dict[str, float]:
         if agent_args.protocol == "tools":
             from smepo_env.evaluation.tool_policy import evaluate_tool_policy
@@ -200,9 +198,10 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
                 )
             )
         generator, batch_size = None, agent_args.eval_batch_size
-        if built and engine_evaluates(built[0]):
-            sync_engine_weights(built[0])
-            generator, batch_size = TrainerVLLMGenerator(built[0], temperature=0.0), len(eval_options)
+        built = heldout.trainer  # once the trainer is built, greedy held-out play runs on its vLLM engine
+        if built is not None and engine_evaluates(built):
+            sync_engine_weights(built)
+            generator, batch_size = TrainerVLLMGenerator(built, temperature=0.0), len(eval_options)
         results = evaluate_policy(
             policy,
             tokenizer,
@@ -263,7 +262,6 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         )
     log(describe_rollout_path(trainer, generation_dtype, threads))
     heldout.trainer = trainer
-    built.append(trainer)
     before = next(
         (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/success" in r), None
     )
