@@ -293,44 +293,22 @@ def test_heldout_play_on_the_engine_is_greedy_and_sees_the_trained_weights(vllm_
     assert engine_evaluates(trainer)
     trainer.train()
     try:
-        sync_engine_weights(
-            trainer
-        )  # step 1's weights were not in the engine yet (TRL syncs before generating)
+        # step 1's weights were not in the engine yet (TRL syncs before generating)
+        sync_engine_weights(trainer)
         assert trainer._last_loaded_step == trainer.state.global_step == 1
         options = [{"task_id": row["task_id"]} for row in rows]
-        play = {"max_completion_tokens": 120, "max_turn_tokens": 16}
+
+        def play(policy, **how):
+            return evaluate_policy(
+                policy, tokenizer, "smepo/SearchQA-v0", env_kwargs, options, batch_size=8,
+                max_completion_tokens=120, max_turn_tokens=16, **how,
+            )  # fmt: skip
+
         generator = TrainerVLLMGenerator(trainer, temperature=0.0)
-        on_engine = evaluate_policy(
-            None,
-            tokenizer,
-            "smepo/SearchQA-v0",
-            env_kwargs,
-            options,
-            batch_size=8,
-            generator=generator,
-            **play,
-        )
-        again = evaluate_policy(
-            None,
-            tokenizer,
-            "smepo/SearchQA-v0",
-            env_kwargs,
-            options,
-            batch_size=8,
-            generator=generator,
-            **play,
-        )
+        on_engine = play(None, generator=generator)
+        again = play(None, generator=generator)
         assert trainer.vllm_generation.temperature == 1.0  # the override is undone after each call
-        with_generate = evaluate_policy(
-            model,
-            tokenizer,
-            "smepo/SearchQA-v0",
-            env_kwargs,
-            options,
-            batch_size=8,
-            dtype=torch.float32,
-            **play,
-        )
+        with_generate = play(model, dtype=torch.float32)
     finally:
         shutdown_engine(trainer)
     engine_texts = [r["transcript"] for r in on_engine]
