@@ -1,8 +1,9 @@
 """The guidance comparison's settings, and the one warm start every arm shares.
 
-The experiment (issue 15, the paper's claim in miniature): the policy learns the protocol on
-easy questions first (the default warm start: single-hop expert episodes of
-``fictional-world``, half of the prompts carrying the masked trace), then RL trains on
+The experiment (issue 15, the paper's claim in miniature): the policy learns the protocol
+first (a warm start on single-hop and two-hop expert episodes of ``fictional-world``, half of
+the prompts carrying the masked trace, so that a masked route is something it has seen
+followed), then RL trains on
 questions it mostly cannot solve yet (two-hop and three-hop), in every arm from the *same*
 warm-started checkpoint, with the same steps and prompts; only the guidance differs. Held-out
 evaluation is unguided and greedy on the ``test`` split's questions of the trained types.
@@ -117,7 +118,8 @@ def shared_warmstart(model: str, settings: ComparisonSettings | None = None, *, 
     It is the trainer's own warm start (expert episodes, half the prompts with masked
     guidance, seed 0) on ``settings.warmstart_question_types`` and
     ``settings.warmstart_examples`` episodes, whatever the arm's guidance: the arms differ in
-    RL only. With the defaults (96 single-hop episodes) it is the main job's own cache entry.
+    RL only. With 96 single-hop episodes (``--warmstart_question_types single-hop
+    --warmstart_examples 96``) it is the main job's own cache entry.
     """
     from smepo_env.models import resolve_model
     from smepo_env.training.config import AgentArguments
