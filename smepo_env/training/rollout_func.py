@@ -42,6 +42,21 @@ def env_reward(completions: Sequence[Any], env_reward: Sequence[float], **_: Any
     return [float(r) for r in env_reward]
 
 
+def zero_signal_rows(rewards: Sequence[float], group_size: int) -> list[bool]:
+    """For each episode, whether every episode of its group earned the same reward.
+
+    Groups are consecutive runs of ``group_size`` episodes, as TRL lays out a generation batch;
+    such a group's advantages are all zero. A batch that is not whole groups marks nothing.
+    """
+    if group_size < 1 or len(rewards) % group_size:
+        return [False] * len(rewards)
+    flags: list[bool] = []
+    for start in range(0, len(rewards), group_size):
+        group = rewards[start : start + group_size]
+        flags += [len(set(group)) == 1] * group_size
+    return flags
+
+
 class EpisodeRolloutFunction:
     """Plays a GRPO step's generations as env episodes.
 
@@ -162,6 +177,11 @@ class EpisodeRolloutFunction:
             mode = "train" if trainer.model.training else "eval"
             for name, value in metrics.items():
                 buffers[mode][name].append(value)
+        note_zero_signal = getattr(trainer, "note_zero_signal_rows", None)
+        if note_zero_signal is not None and list(getattr(trainer, "reward_funcs", ())) == [env_reward]:
+            # Only the env reward scores episodes, so the rollout already knows which groups
+            # carry no signal (smepo_env/training/trainer.py skips the model passes over them).
+            note_zero_signal(zero_signal_rows([e.reward for e in episodes], trainer.num_generations))
         has_logprobs = any(e.logprobs is not None for e in episodes)
         return {
             "prompt_ids": [e.prompt_ids for e in episodes],

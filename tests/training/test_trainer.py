@@ -1,0 +1,190 @@
+"""The zero-advantage-skipping trainer gives TRL's own loss and gradient while running fewer rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+def _trainer(tiny_model_dir, tmp_path, **overrides):
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig
+
+    from smepo_env.training.rollout_func import env_reward
+    from smepo_env.training.trainer import ZeroAdvantageSkippingTrainer
+
+    values = {
+        "output_dir": str(tmp_path / "run"),
+        "max_steps": 1,
+        "num_generations": 2,
+        "per_device_train_batch_size": 4,
+        "max_completion_length": 8,
+        "report_to": "none",
+        "use_cpu": True,
+        "bf16": False,
+        "save_strategy": "no",
+        "seed": 0,
+    }
+    values.update(overrides)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    trainer = ZeroAdvantageSkippingTrainer(
+        model=model,
+        args=GRPOConfig(**values),
+        reward_funcs=env_reward,
+        train_dataset=Dataset.from_list([{"prompt": "a"}, {"prompt": "b"}]),
+        processing_class=tokenizer,
+    )
+    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train(); the loss reads it
+    return trainer
+
+
+def _batch(advantages):
+    """Four rows, left-padded prompts and right-padded completions, env tokens masked in the middle."""
+    generator = torch.Generator().manual_seed(0)
+    prompt_ids = torch.randint(5, 700, (4, 6), generator=generator)
+    prompt_mask = torch.tensor(
+        [[0, 0, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1]]
+    )
+    completion_ids = torch.randint(5, 700, (4, 7), generator=generator)
+    completion_mask = torch.tensor(
+        [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 0, 0, 0]]
+    )
+    tool_mask = torch.ones_like(completion_mask)
+    tool_mask[:, 1] = 0  # an environment token, out of the loss
+    old = -torch.rand(4, 7, generator=generator) * 3
+    return {
+        "prompt_ids": prompt_ids,
+        "prompt_mask": prompt_mask,
+        "completion_ids": completion_ids,
+        "completion_mask": completion_mask,
+        "tool_mask": tool_mask,
+        "advantages": torch.tensor(advantages, dtype=torch.float32),
+        "old_per_token_logps": old,
+        "ref_per_token_logps": old - 0.1,  # read only with a KL term
+        "num_items_in_batch": (completion_mask * tool_mask).sum(),
+    }
+
+
+def _loss_and_grads(loss_fn, trainer, inputs):
+    trainer.model.zero_grad(set_to_none=True)
+    rows = []
+    hook = trainer.model.register_forward_pre_hook(
+        lambda _module, _args, kwargs: rows.append(kwargs["input_ids"].size(0)), with_kwargs=True
+    )
+    try:
+        loss = loss_fn(trainer, trainer.model, inputs)
+        loss.backward()
+    finally:
+        hook.remove()
+    grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+    return loss.detach(), grads, rows
+
+
+def test_the_loss_and_gradient_equal_trls_while_zero_advantage_rows_are_not_run(tiny_model_dir, tmp_path):
+    from trl import GRPOTrainer
+
+    from smepo_env.training.trainer import ZeroAdvantageSkippingTrainer
+
+    trainer = _trainer(tiny_model_dir, tmp_path)
+    trainer.model.train()
+    assert trainer.skips_zero_advantage()
+    inputs = _batch([0.0, 0.7, 0.0, -1.3])
+
+    ours, our_grads, our_rows = _loss_and_grads(ZeroAdvantageSkippingTrainer._compute_loss, trainer, inputs)
+    trls, trl_grads, trl_rows = _loss_and_grads(GRPOTrainer._compute_loss, trainer, inputs)
+
+    assert our_rows == [2] and trl_rows == [4]
+    assert ours.item() != 0.0 and math.isclose(ours.item(), trls.item(), rel_tol=1e-5, abs_tol=1e-7)
+    assert our_grads.keys() == trl_grads.keys() and trl_grads
+    for name, grad in trl_grads.items():
+        torch.testing.assert_close(our_grads[name], grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_a_micro_batch_without_signal_gives_zero_gradients_without_running_the_model(
+    tiny_model_dir, tmp_path
+):
+    from smepo_env.training.trainer import ZeroAdvantageSkippingTrainer
+
+    trainer = _trainer(tiny_model_dir, tmp_path)
+    trainer.model.train()
+    loss, grads, rows = _loss_and_grads(
+        ZeroAdvantageSkippingTrainer._compute_loss, trainer, _batch([0.0, 0.0, 0.0, 0.0])
+    )
+    assert rows == [] and loss.item() == 0.0
+    trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
+    # zeros, not None: the optimizer then steps (momentum, weight decay) as after TRL's own zero gradient
+    assert sorted(grads) == sorted(trainable)
+    assert all(not grad.any() for grad in grads.values())
+
+
+def test_rows_whose_old_logprobs_were_skipped_never_reach_the_loss(tiny_model_dir, tmp_path):
+    from smepo_env.training.trainer import ZeroAdvantageSkippingTrainer
+
+    trainer = _trainer(tiny_model_dir, tmp_path)
+    trainer.model.train()
+    inputs = _batch([1e-9, 0.7, 0.0, -1.3])  # a group mean off by rounding: not exactly zero
+    inputs["old_per_token_logps"][0] = float("nan")
+    loss, grads, rows = _loss_and_grads(ZeroAdvantageSkippingTrainer._compute_loss, trainer, inputs)
+    assert rows == [2] and math.isfinite(loss.item())
+    assert all(torch.isfinite(grad).all() for grad in grads.values())
+
+
+def test_the_old_logprob_pass_leaves_noted_rows_out_once(tiny_model_dir, tmp_path):
+    from trl import GRPOTrainer
+
+    trainer = _trainer(tiny_model_dir, tmp_path)
+    inputs = _batch([0.0, 0.7, 0.0, -1.3])
+    input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+    attention_mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+    with torch.no_grad():
+        full, _, _ = GRPOTrainer._get_per_token_logps_and_entropies(
+            trainer, trainer.model, input_ids, attention_mask, 7, batch_size=4
+        )
+        trainer.note_zero_signal_rows([True, False, True, False])
+        skipped, _, _ = trainer._get_per_token_logps_and_entropies(
+            trainer.model, input_ids, attention_mask, 7, batch_size=4
+        )
+        again, _, _ = trainer._get_per_token_logps_and_entropies(
+            trainer.model, input_ids, attention_mask, 7, batch_size=4
+        )
+    assert torch.isnan(skipped[[0, 2]]).all()
+    torch.testing.assert_close(skipped[[1, 3]], full[[1, 3]])
+    torch.testing.assert_close(again, full)  # the note is used by one pass only
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"beta": 0.04}, "a KL term gives zero-advantage rows a gradient"),
+        ({"loss_type": "grpo"}, "per-sequence normalisation depends on the rows present"),
+        ({"loss_type": "bnpo"}, "the micro-batch's token count normalises the loss"),
+        ({"top_entropy_quantile": 0.5}, "the entropy mask is a quantile over the batch"),
+    ],
+)
+def test_settings_where_every_row_matters_run_every_row(tiny_model_dir, tmp_path, overrides, reason):
+    from smepo_env.training.trainer import ZeroAdvantageSkippingTrainer
+
+    trainer = _trainer(tiny_model_dir, tmp_path, **overrides)
+    trainer.model.train()
+    assert not trainer.skips_zero_advantage(), reason
+    trainer.note_zero_signal_rows([True, True, False, False])
+    assert trainer._zero_signal_rows is None
+    _, _, rows = _loss_and_grads(
+        ZeroAdvantageSkippingTrainer._compute_loss, trainer, _batch([0.0, 0.7, 0.0, -1.3])
+    )
+    assert rows == [4]
+
+
+def test_zero_signal_rows_follow_trls_consecutive_groups():
+    from smepo_env.training.rollout_func import zero_signal_rows
+
+    assert zero_signal_rows([0.0, 0.0, 1.0, 0.0, 0.5, 0.5], 2) == [True, True, False, False, True, True]
+    assert zero_signal_rows([1.0, 1.0, 1.0, 1.0], 4) == [True] * 4
+    assert zero_signal_rows([0.0, 0.0, 0.0], 2) == [False] * 3  # not whole groups: nothing marked
