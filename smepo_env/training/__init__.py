@@ -2,6 +2,7 @@
 
 * :mod:`~smepo_env.training.config`: the arguments and the embedded defaults.
 * :mod:`~smepo_env.training.rollout_func`: the ``rollout_func`` (one generation = one episode).
+* :mod:`~smepo_env.training.trainer`: TRL's ``GRPOTrainer`` without the passes over zero-advantage episodes.
 * :mod:`~smepo_env.training.sft`: the cached supervised warm start on expert traces.
 * :mod:`~smepo_env.training.grpo`: :func:`train_agent`, the whole job.
 * :mod:`~smepo_env.training.callbacks`, :mod:`~smepo_env.training.checkpoints`,
