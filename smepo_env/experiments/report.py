@@ -49,8 +49,13 @@ DIAGNOSTICS: dict[str, str] = {
 """Per-step diagnostic name -> the metrics.jsonl key it is read from (``searches``: every tool's calls)."""
 
 
-def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
+def mean_interval(
+    values: Sequence[float], *, bounds: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
     """``(mean, low, high)``: the mean and its 95% Student-t interval (one value: a zero-width one).
+
+    ``bounds`` clips the interval to the values the quantity can take (``(0, 1)`` for a success
+    rate: with few seeds a t-interval otherwise reaches below 0).
 
     Raises:
         ValueError: no values.
@@ -63,7 +68,10 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
     df = len(values) - 1
     t = T_975[df - 1] if df <= len(T_975) else 1.96
     half = t * statistics.stdev(values) / math.sqrt(len(values))
-    return mean, mean - half, mean + half
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return mean, low, high
 
 
 def wilson_interval(successes: float, trials: int) -> tuple[float, float]:
@@ -140,7 +148,7 @@ def summary_table(
         if arm_runs:
             finals = [r["heldout"][-1]["success"] for r in arm_runs]
             starts = [r["heldout"][0]["success"] for r in arm_runs]
-            mean, low, high = mean_interval(finals)
+            mean, low, high = mean_interval(finals, bounds=(0.0, 1.0))
             row.update(start=statistics.fmean(starts), final_mean=mean, final_low=low, final_high=high)
             if questions:
                 trials = questions * len(finals)
@@ -161,7 +169,8 @@ def render_table(rows: Sequence[Mapping[str, Any]], baseline: str = "none") -> s
     target = next((r["target"] for r in rows if "target" in r), None)
     target_text = "n/a" if target is None else f"{target:.3f}"
     lines = [
-        "| arm | seeds | held-out success at start | final held-out success (mean [95% CI over seeds]) | "
+        "| arm | seeds | held-out success at start | "
+        "final held-out success (mean [95% t-interval over seeds, clipped to 0-1]) | "
         "95% interval over questions | "
         f"steps to reach {baseline}'s final ({target_text}) | speedup vs {baseline} |",
         "|---|---|---|---|---|---|---|",

@@ -39,6 +39,9 @@ def test_mean_interval():
     assert high - mean == pytest.approx(4.303 * 0.2 / math.sqrt(3))  # sd 0.2, t(2) = 4.303
     assert mean - low == pytest.approx(high - mean)
     assert mean_interval([0.5]) == (0.5, 0.5, 0.5)
+    # a success rate's interval stays inside [0, 1]; unclipped, three small rates reach below 0
+    assert mean_interval([0.0, 0.0, 0.1])[1] < 0
+    assert mean_interval([0.0, 0.0, 0.1], bounds=(0.0, 1.0))[1:] == (0.0, mean_interval([0.0, 0.0, 0.1])[2])
     with pytest.raises(ValueError, match="at least one value"):
         mean_interval([])
 
