@@ -3,6 +3,7 @@
 Runs every arm x seed from one shared warm start, resumably, and writes
 ``results.json``, ``table.md``, ``heldout.png`` and ``diagnostics.png`` to ``--output_dir``
 (see :mod:`smepo_env.experiments.compare`). ``--quick`` is the two-step smoke version;
+``--report_only`` rewrites those from the runs on disk without training;
 ``--starting_point`` instead measures each guidance mode's success before RL on ``dev``
 questions (see :mod:`smepo_env.experiments.starting_point`) and writes ``starting_point.json``.
 Every field of :class:`~smepo_env.experiments.setup.ComparisonSettings` is an option
@@ -54,6 +55,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--starting_point",
         action="store_true",
         help="only measure each mode's success before RL on --start_split questions",
+    )
+    parser.add_argument(
+        "--report_only",
+        action="store_true",
+        help="train nothing: rewrite the results, table and plots from the runs already on disk",
     )
     parser.add_argument("--start_split", default="dev", help="split of the starting-point questions")
     parser.add_argument("--start_questions", type=int, default=32, help="starting-point questions")
@@ -163,12 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     if args.starting_point:
         return _starting_point(args, settings)
-    from smepo_env.experiments.compare import run_comparison
+    from smepo_env.experiments.compare import report_runs_on_disk, run_comparison
 
     seeds = args.seeds if not args.quick or "--seeds" in (argv or sys.argv) else [0]
-    results = run_comparison(
-        args.output_dir, settings, args.arms, seeds, model=args.model, warm_start=not args.no_warm_start
-    )
+    if args.report_only:
+        results = report_runs_on_disk(args.output_dir, settings, args.arms, seeds, model=args.model)
+    else:
+        results = run_comparison(
+            args.output_dir, settings, args.arms, seeds, model=args.model, warm_start=not args.no_warm_start
+        )
     print(Path(args.output_dir) / "table.md")
     from smepo_env.experiments.report import render_table
 

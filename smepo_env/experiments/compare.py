@@ -184,3 +184,30 @@ def run_comparison(
             write_results(output_dir, arms, seeds, settings, extra)
             log(f"[compare] {arm.name} seed {seed} done; {time.perf_counter() - started:.0f} s so far")
     return write_results(output_dir, arms, seeds, settings, extra)
+
+
+def report_runs_on_disk(
+    output_dir: str | Path,
+    settings: ComparisonSettings,
+    arm_names: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    model: str,
+) -> dict[str, Any]:
+    """Rewrite the results from the runs already in ``output_dir``, training nothing.
+
+    Runs not started are left out, as while the comparison is going; the start model is taken
+    from the previous ``results.json`` when there is one.
+
+    Raises:
+        ValueError: an unknown arm, or no run of these arms and seeds on disk.
+    """
+    arms = [parse_arm(name) for name in arm_names]
+    previous = Path(output_dir) / RESULTS_FILE
+    extra: dict[str, Any] = {"model": model}
+    if previous.is_file():
+        extra["start_model"] = json.loads(previous.read_text()).get("start_model")
+    if not collect_runs(output_dir, arms, seeds, settings.max_steps):
+        names, where = [a.name for a in arms], Path(output_dir) / "runs"
+        raise ValueError(f"no runs of arms {names} with seeds {list(seeds)} under {where}")
+    return write_results(output_dir, arms, seeds, settings, extra)

@@ -128,6 +128,23 @@ def test_finished_runs_are_skipped_and_killed_runs_resume(tmp_path, monkeypatch)
     assert calls == [("none", "seed-1", False), ("masked-on_failure", "seed-1", True)]
 
 
+def test_report_only_rewrites_the_results_from_the_runs_on_disk_without_training(tmp_path, monkeypatch):
+    import smepo_env.training.grpo as grpo
+
+    calls: list[tuple[str, str, bool]] = []
+    monkeypatch.setattr(grpo, "train_agent", _fake_train_agent(calls))
+    quiet = {"model": "m", "warm_start": False, "log": lambda *_: None}
+    compare.run_comparison(tmp_path, QUICK_SETTINGS, ["none"], [0], **quiet)
+    (tmp_path / "table.md").unlink()
+    calls.clear()
+    results = compare.report_runs_on_disk(tmp_path, QUICK_SETTINGS, ["none", "masked"], [0, 1], model="m")
+    assert calls == []  # nothing trained, the masked arm and seed 1 are simply absent
+    assert [(r["arm"], r["seed"]) for r in results["runs"]] == [("none", 0)]
+    assert results["start_model"] == "m" and (tmp_path / "table.md").is_file()
+    with pytest.raises(ValueError, match=r"no runs of arms \['full'\] with seeds \[0\]"):
+        compare.report_runs_on_disk(tmp_path, QUICK_SETTINGS, ["full"], [0], model="m")
+
+
 def test_bad_arms_and_seeds_fail_before_any_training(tmp_path):
     with pytest.raises(ChoiceError, match="Did you mean 'full'"):
         compare.run_comparison(tmp_path, QUICK_SETTINGS, ["none", "ful"], [0], model="m", warm_start=False)
