@@ -40,6 +40,7 @@ from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_
 from smepo_env.training.config import AgentArguments
 from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
+from smepo_env.training.logprob_tiles import use_cpu_logprob_tiles
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
 from smepo_env.training.schedule_state import GuidanceScheduleCheckpointCallback, restore_schedule
@@ -119,6 +120,10 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     started = time.perf_counter()
     threads = configure_cpu_threads(agent_args.cpu_threads)
     model_location = agent_args.resolved_model()
+    import torch
+
+    if grpo_config.use_cpu or not torch.cuda.is_available():
+        use_cpu_logprob_tiles()  # TRL's fused log-prob head spiked memory by GBs on a CPU (see the module)
     output_dir = Path(grpo_config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     from accelerate import PartialState
@@ -163,7 +168,6 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         with processes.main_process_first():  # the main process trains it; the others then load the cache
             start_model = str(run_warmstart(settings, log=log))
 
-    import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

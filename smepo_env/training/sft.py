@@ -33,6 +33,7 @@ from smepo_env.files import atomic_directory
 from smepo_env.models.precision import cpu_has_bf16
 from smepo_env.training.data import expert_example, make_env, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
+from smepo_env.training.logprob_tiles import use_cpu_logprob_tiles
 
 SFT_VERSION = 1
 
@@ -138,6 +139,8 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
     trainable = freeze_lower_layers(model, settings.trainable_layers)
     log(f"[sft] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
     cpu = not torch.cuda.is_available()
+    if cpu:
+        use_cpu_logprob_tiles()  # small tiles for TRL's fused log-prob head (see that module)
     with tempfile.TemporaryDirectory(prefix="smepo-sft-") as scratch:
         config = SFTConfig(
             output_dir=scratch,
