@@ -10,9 +10,11 @@ scored, prompt included (TRL keeps tile shapes fixed off Triton). A tile of 2,00
 every forward and backward pass; a GRPO step of 16 episodes of 1,000 tokens spiked by 4.6 GiB.
 
 :func:`use_cpu_logprob_tiles` lowers both tile sizes (1024 tokens x 4096 columns: 16 MB per
-tile). The result is the same (the log-sum-exp is accumulated across tiles either way) and the
-time was slightly lower here (fewer, cache-sized temporaries). Measured with a fused forward and
-backward of SmolLM2-135M over 2 x 1,000 tokens: +2.21 GiB at TRL's tiles, +0.09 GiB at these.
+tile). The result is the same (the log-sum-exp is accumulated across tiles either way).
+Measured with fused forwards and backwards of SmolLM2-135M (top 8 layers trained, bf16
+autocast) over rows of 1,000 tokens, on a machine busy with other training: 2 rows, +2.21 GiB
+at TRL's tiles and +0.09 GiB at these (22.1 and 20.6 s per pass); 8 rows, +4.57 GiB and
++0.40 GiB (81 and 96 s; the timings are too noisy there to call a difference).
 
 Both constants are module globals that TRL reads at each call, so setting them once applies to
 the whole process. Checked against the TRL lines in :data:`TRL_VERSIONS_CHECKED`;
