@@ -41,6 +41,7 @@ from smepo_env.training.config import AgentArguments
 from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.logprob_tiles import use_cpu_logprob_tiles
+from smepo_env.training.memory import ReleaseFreedMemoryCallback
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
 from smepo_env.training.schedule_state import GuidanceScheduleCheckpointCallback, restore_schedule
@@ -247,6 +248,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     # The schedule's memory is saved into each checkpoint before the COMPLETE marker is written.
     saver = GuidanceScheduleCheckpointCallback(schedule)
     callbacks = [JsonlMetricsCallback(metrics_path), saver, CheckpointMarkerCallback(), heldout]
+    callbacks.append(ReleaseFreedMemoryCallback())  # resident memory otherwise only grows (see the module)
     engine = vllm_trainer_context(
         grpo_config, generation_dtype=generation_dtype, kv_cache_gib=agent_args.vllm_kv_cache_gib,
         model_config=model.config,

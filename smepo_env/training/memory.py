@@ -1,0 +1,46 @@
+"""Handing freed heap memory back to the operating system after each optimizer step.
+
+A GRPO step on a CPU allocates and frees many tensors of changing sizes (episodes of different
+lengths, the rows the zero-advantage skip keeps). glibc's allocator keeps freed heap pages for
+reuse, so the job's resident memory only grows: in the main job it climbed from 2.3 GiB after
+the vLLM engine started to 3.5 GiB by step 8 in steps that never came down
+(``bench/profile_memory.py``). :class:`ReleaseFreedMemoryCallback` calls glibc's
+``malloc_trim(0)`` after every step, which returns the free pages; where the C library has no
+``malloc_trim`` (macOS, musl) it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+from typing import Any
+
+from transformers import TrainerCallback
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None)
+    except OSError:
+        return None
+
+
+def release_freed_memory() -> bool:
+    """Return the allocator's free heap pages to the OS; ``False`` where that is not possible."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+class ReleaseFreedMemoryCallback(TrainerCallback):
+    """Calls :func:`release_freed_memory` at the end of every optimizer step."""
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        release_freed_memory()
