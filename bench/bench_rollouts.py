@@ -25,6 +25,8 @@ seconds per step. The machine is shared: the load average is printed at the star
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import statistics
 import sys
@@ -47,6 +49,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max_turn_tokens", type=int, default=64)
     parser.add_argument("--max_completion_length", type=int, default=320)
     parser.add_argument("--trainable_layers", type=int, default=8)
+    parser.add_argument("--micro_batch", type=int, default=8, help="episodes per forward/backward pass")
     parser.add_argument("--cpu_threads", type=int, default=0, help="0: every core")
     parser.add_argument("--output_dir", default="runs/bench-rollouts")
     return parser
@@ -68,10 +71,14 @@ def run_engine(
     from smepo_env.training.vllm_cpu import shutdown_engine
 
     use_vllm = engine == "vllm"
+    # One rollout of all the episodes, trained in micro-batches (TRL generates for the whole
+    # accumulation window at once), as the main job does: a 64-row forward pass is GBs of activations.
+    micro_batch = math.gcd(episodes, args.micro_batch)
     bf16 = engine != "hf-fp32"
     config = GRPOConfig(
         output_dir=str(Path(args.output_dir) / f"{engine}-{episodes}"), max_steps=args.steps,
-        num_generations=4, per_device_train_batch_size=episodes,
+        num_generations=4, per_device_train_batch_size=micro_batch,
+        gradient_accumulation_steps=episodes // micro_batch,
         max_completion_length=args.max_completion_length, learning_rate=2e-5, beta=0.0, temperature=1.0,
         logging_steps=1, save_strategy="no", report_to="none", use_cpu=not torch.cuda.is_available(),
         bf16=bf16, gradient_checkpointing=False, seed=0, use_vllm=use_vllm, vllm_mode="colocate",
@@ -148,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             cells = [f"{episodes:>9}", *(f"{x:>9.1f}" for x in figures), f"{result['setup_seconds']:>9.1f}"]
             print(f"{engine:<8} " + " ".join(cells) + f" {sync:>9}", flush=True)
     print(f"load average at end: {os.getloadavg()}")
+    out = Path(args.output_dir) / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"threads": threads, "results": list(results.values())}, indent=2))
+    print(f"figures written to {out}")
     print("rollout model tokens per second, ratio to hf-fp32:")
     for episodes in args.sizes:
         base = results.get(("hf-fp32", episodes))

@@ -1,8 +1,15 @@
 """Arms of the guidance comparison, named by their guidance mode and, when not ``always``, schedule.
 
-``"masked"`` is masked guidance on every prompt; ``"masked-on_failure"`` is masked guidance on
-the prompts whose last unguided group failed; ``"prefix"`` shows the first half of the trace
-(the partial-trace baseline). :func:`parse_arm` turns a name into trainer options.
+``"masked"`` is masked guidance on every prompt; ``"masked-anneal"`` shows a
+linearly shrinking share of the masked trace (all of it at step 0, 1/8 of it at the last of 8
+steps); ``"masked-on_failure"`` is masked guidance on the prompts whose last unguided group
+failed; ``"prefix"`` shows the first half of the trace (the partial-trace baseline).
+:func:`parse_arm` turns a name into trainer options.
+
+The fifth default arm is ``masked-anneal``: ``masked-on_failure`` was run first and never guided
+in the comparison's setting (2 prompts a step from some 700 questions, 8 steps: no prompt comes
+back, so every prompt stays unguided and the arm is vanilla GRPO); ``anneal`` acts in every step
+and ends on the unguided prompts that evaluation uses.
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ from dataclasses import dataclass
 from smepo_env.errors import check_choice
 from smepo_env.vocabulary import GUIDANCE_MODES, GUIDANCE_SCHEDULES
 
-DEFAULT_ARMS: tuple[str, ...] = ("none", "prefix", "full", "masked", "masked-on_failure")
-"""The comparison's arms: vanilla GRPO, half the trace, the whole trace, SMEPO, SMEPO on failure."""
+DEFAULT_ARMS: tuple[str, ...] = ("none", "prefix", "full", "masked", "masked-anneal")
+"""The comparison's arms: vanilla GRPO, half the trace, the whole trace, SMEPO, SMEPO annealed."""
 
 PREFIX_ARM_RATIO = 0.5
 """The share of the trace the ``prefix`` arm shows (the wrapper's default for ``prefix``)."""
