@@ -262,8 +262,9 @@ def test_a_step_the_tasks_cannot_fill_is_refused_with_the_counts():
     from smepo_env.training.config import parse_arguments
     from smepo_env.training.grpo import check_step_fits
 
-    _, grpo_config = parse_arguments(["--num_generations", "2", "--per_device_train_batch_size", "4"])
-    assert grpo_config.gradient_accumulation_steps == 4  # the embedded default: 16 episodes a step
+    _, grpo_config = parse_arguments(
+        ["--num_generations", "2", "--per_device_train_batch_size", "4", "--gradient_accumulation_steps", "4"]
+    )  # 16 episodes a step
     check_step_fits(8, grpo_config)
     with pytest.raises(ValueError, match=r"4 training task\(s\) cannot fill one step.*need 8 distinct"):
         check_step_fits(4, grpo_config)
