@@ -4,12 +4,6 @@ Backward passes stop at the lowest trainable layer, so training the top ``n`` of
 ``L`` layers costs one forward pass plus about ``n/L`` of a backward pass. The embedding
 matrix (tied to the output head in small models) and the lower layers stay frozen; the top
 layers and the final norm train. ``0`` trains everything (the right choice on a GPU).
-
-Under bf16 mixed precision (autocast, the CPU default where the CPU has bf16) every matmul
-casts its float32 weight to bf16 on each forward pass, so a frozen layer gains nothing from its
-float32 copy: :func:`store_frozen_layers_in` keeps frozen decoder layers in bf16 (half their
-memory, and no cast per forward). The embedding stays as loaded: it carries the float32
-residual stream and, tied, is the output head.
 """
 
 from __future__ import annotations
@@ -56,30 +50,3 @@ def freeze_lower_layers(model: Any, trainable_layers: int) -> int:
             for parameter in norm.parameters():
                 parameter.requires_grad_(True)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def store_frozen_layers_in(model: Any, dtype: Any) -> int:
-    """Cast every decoder layer without a trainable parameter to ``dtype``.
-
-    For bf16 autocast only: the layers' matmuls see the same bf16 weights as before; their norm
-    weights are rounded to ``dtype`` (exactly representable when the checkpoint was bf16, as
-    SmolLM2's is), and the float32 residual stream is untouched (the embedding keeps its dtype).
-    Outside autocast a float32 input would meet these bf16 weights and fail, so call it only
-    when every forward pass of ``model`` runs under bf16 autocast.
-
-    Args:
-        model: a causal LM after :func:`freeze_lower_layers`.
-        dtype: the storage dtype (``torch.bfloat16``).
-
-    Returns:
-        The bytes of parameters freed.
-    """
-    freed = 0
-    for layer in decoder_layers(model):
-        parameters = list(layer.parameters())
-        if not parameters or any(p.requires_grad for p in parameters):
-            continue
-        before = sum(p.numel() * p.element_size() for p in parameters)
-        layer.to(dtype)
-        freed += before - sum(p.numel() * p.element_size() for p in layer.parameters())
-    return freed
