@@ -31,6 +31,7 @@ def test_one_grpo_step_and_evaluation_through_native_tool_calls(tiny_model_dir, 
     argv = [
         "--model", str(tiny_model_dir), "--output_dir", str(out), "--protocol", "tools", "--max_steps", "1",
         "--num_generations", "4", "--per_device_train_batch_size", "4", "--num_train_tasks", "4",
+        "--gradient_accumulation_steps", "4",
         "--num_eval_tasks", "2", "--max_completion_length", "48", "--max_turn_tokens", "24",
         "--trainable_layers", "0", "--save_strategy", "no",
     ]  # fmt: skip

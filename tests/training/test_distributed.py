@@ -28,6 +28,7 @@ def _launch(model_dir: Path, output_dir: Path, *extra: str) -> subprocess.Comple
         "--model", str(model_dir), "--output_dir", str(output_dir), "--no_sft_warmstart",
         "--use_vllm", "false",
         "--num_generations", "4", "--per_device_train_batch_size", "4", "--num_train_tasks", "8",
+        "--gradient_accumulation_steps", "4",
         "--num_eval_tasks", "2", "--max_completion_length", "100", "--max_turn_tokens", "12",
         "--trainable_layers", "0", "--save_steps", "1", "--learning_rate", "1e-3", *extra,
     ]  # fmt: skip

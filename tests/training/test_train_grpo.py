@@ -160,6 +160,7 @@ def _train(tiny_dir, output_dir, *extra, log=lambda *_: None):
     argv = [
         "--model", str(tiny_dir), "--output_dir", str(output_dir), "--no_sft_warmstart",
         "--num_generations", "4", "--per_device_train_batch_size", "8", "--num_train_tasks", "8",
+        "--gradient_accumulation_steps", "4",
         "--num_eval_tasks", "2", "--max_completion_length", "120", "--max_turn_tokens", "12",
         "--trainable_layers", "0", "--save_steps", "1", "--save_total_limit", "5", *extra,
     ]  # fmt: skip
@@ -219,6 +220,7 @@ def test_script_smoke_run_with_a_tiny_budget(tiny_dir, tmp_path):
     command = [
         sys.executable, str(SCRIPT), "--model", str(tiny_dir), "--output_dir", str(out), "--max_steps", "1",
         "--no_sft_warmstart", "--num_generations", "4", "--per_device_train_batch_size", "4",
+        "--gradient_accumulation_steps", "4",
         "--num_train_tasks", "4", "--num_eval_tasks", "2", "--max_completion_length", "100",
         "--max_turn_tokens", "12",
     ]  # fmt: skip
@@ -246,6 +248,7 @@ def test_one_grpo_step_on_every_env_with_its_own_benchmark(tiny_dir, tmp_path, e
     summary = _train(
         tiny_dir, out, "--env_id", env_id, "--max_steps", "1", "--save_strategy", "no",
         "--num_train_tasks", "4", "--per_device_train_batch_size", "4", "--max_turns", "2",
+        "--gradient_accumulation_steps", "4",
         log=lambda *parts: lines.append(" ".join(map(str, parts))),
     )  # fmt: skip
     assert summary["steps"] == 1 and summary["env_id"] == env_id
