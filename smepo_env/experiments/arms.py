@@ -9,7 +9,7 @@ failed; ``"prefix"`` shows the first half of the trace (the partial-trace baseli
 The fifth default arm is ``masked-anneal``: ``masked-on_failure`` was run first and never guided
 in the comparison's setting (2 prompts a step from some 700 questions, 8 steps: no prompt comes
 back, so every prompt stays unguided and the arm is vanilla GRPO); ``anneal`` acts in every step
-and ends on the unguided prompts that evaluation uses.
+and moves towards the unguided prompts that evaluation uses.
 """
 
 from __future__ import annotations

@@ -239,7 +239,7 @@ EMBEDDED_DEFAULTS: dict[str, Any] = {
     # 8 episodes per optimizer step (one rollout of 8), trained one episode per forward/backward:
     # at 8 the loss's [batch, completion, vocab] logits took the job's peak memory past 8 GB; one
     # row needs no padding and holds half the activations of two (peak 3.40 against 3.72 GB, same
-    # wall time and held-out result; bench/profile_memory.py).
+    # held-out result; bench/profile_memory.py; its wall time was measured only on a busy machine).
     "per_device_train_batch_size": 1,
     "gradient_accumulation_steps": 8,
     "max_completion_length": 320,
