@@ -182,6 +182,13 @@ def cast_copy(model: Any, dtype: Any) -> Any:
     Buffers keep their dtype (rotary frequencies stay float32, as ``from_pretrained(dtype=...)``
     leaves them); tied parameters stay tied. Parameters are cast one at a time, so the peak is
     the copy, not a second full-precision model.
+
+    The copy runs its class's own ``forward``: forwards patched onto the instance are dropped.
+    Inside a trainer the policy carries two: accelerate's mixed-precision wrapper (autocast) and
+    TRL's fused LM head (``trl.trainer.utils.add_fused_lm_head``, TRL 1.16), which closes over
+    the *original* model's forward. Copied along, the latter made the "bf16 copy" run the float32
+    policy under autocast, recasting every weight at every decode step (in-trainer bf16 rollouts
+    were slower than fp32).
     """
     import copy
 
@@ -191,5 +198,8 @@ def cast_copy(model: Any, dtype: Any) -> Any:
     for parameter in model.parameters():
         memo[id(parameter)] = torch.nn.Parameter(parameter.detach().to(dtype, copy=True), requires_grad=False)
     clone = copy.deepcopy(model, memo)
+    for module in clone.modules():
+        module.__dict__.pop("forward", None)
+        module.__dict__.pop("_original_forward", None)  # accelerate keeps the unwrapped one here
     clone.eval()
     return clone

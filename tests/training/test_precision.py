@@ -94,3 +94,32 @@ def test_bf16_generator_matches_a_model_loaded_in_bf16(tiny_model_dir):
     ]
     same = TransformersGenerator(fp32, tokenizer, temperature=0.0, dtype=torch.float32)
     assert same.model is fp32
+
+
+def test_cast_copy_runs_itself_under_trls_and_accelerates_forward_patches(tiny_model_dir):
+    """A trainer's policy carries TRL's fused-LM-head forward (a closure over the original
+    forward) and accelerate's autocast wrapper; the copy must compute with its own bf16
+    weights, never call the float32 policy, and still generate what a bf16 load generates."""
+    import torch
+    from accelerate import Accelerator
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl.trainer.utils import add_fused_lm_head
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    policy = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    add_fused_lm_head(policy)
+    policy = Accelerator(cpu=True, mixed_precision="bf16").prepare_model(policy)
+    assert "forward" in policy.__dict__  # the patches this test is about are in place
+    backbones = []  # the hook is deep-copied along: it records which backbone ran
+    policy.model.register_forward_pre_hook(lambda module, args: backbones.append(module))
+
+    prompts = [tokenizer.encode("Where was Marin Okafor born?")]
+    copied = TransformersGenerator(policy, tokenizer, temperature=0.0, dtype=torch.bfloat16)
+    turns = copied.generate_turns(prompts, 12)
+    assert backbones and all(b is copied.model.model for b in backbones)
+    assert "forward" not in copied.model.__dict__
+    bf16 = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.bfloat16)
+    loaded = TransformersGenerator(bf16, tokenizer, temperature=0.0)
+    assert [t.token_ids for t in turns] == [t.token_ids for t in loaded.generate_turns(prompts, 12)]
+    # the policy itself keeps both patches (training still needs them)
+    assert "forward" in policy.__dict__ and policy(torch.tensor(prompts)).logits.dtype == torch.float32
