@@ -10,6 +10,11 @@ so that a comparison stopped early has all arms at the same number of seeds. Res
 * a run with a complete checkpoint continues from it (the trainer's ``--resume``);
 * anything else starts fresh (the trainer clears stale files).
 
+Every run starts from the same model and is evaluated on the same held-out questions before its
+first step (unguided, greedy), so the first run saves that evaluation to ``heldout-before.json``
+and the others reuse it (:mod:`smepo_env.training.heldout_reuse`; the trainer checks that the
+model and the evaluation settings are the same and evaluates afresh if not).
+
 After every run the results (``results.json``, ``table.md``, ``heldout.png``,
 ``diagnostics.png``; see :mod:`smepo_env.experiments.report`) are rewritten from every run's
 ``metrics.jsonl``, so they are current while the comparison is still going.
@@ -36,6 +41,8 @@ from smepo_env.experiments.setup import ComparisonSettings, shared_warmstart
 from smepo_env.files import atomic_file
 
 RESULTS_FILE = "results.json"
+HELDOUT_BEFORE_FILE = "heldout-before.json"
+"""The start model's held-out evaluation, played by the first run and reused by the others."""
 
 
 def run_dir(output_dir: str | Path, arm: Arm, seed: int) -> Path:
@@ -54,13 +61,21 @@ def run_state(directory: Path, max_steps: int) -> str:
 
 
 def trainer_argv(
-    settings: ComparisonSettings, arm: Arm, seed: int, model: str, directory: Path, resume: bool
+    settings: ComparisonSettings,
+    arm: Arm,
+    seed: int,
+    model: str,
+    directory: Path,
+    resume: bool,
+    heldout_before_file: Path | None = None,
 ) -> list[str]:
-    """The trainer's command line for one run."""
+    """The trainer's command line for one run (``heldout_before_file``: see the module docstring)."""
     argv = [
         "--model", model, "--output_dir", str(directory), "--seed", str(seed),
         *arm.trainer_options(), *settings.trainer_options(),
     ]  # fmt: skip
+    if heldout_before_file is not None:
+        argv += ["--heldout_before_file", str(heldout_before_file)]
     return [*argv, "--resume"] if resume else argv
 
 
@@ -169,6 +184,7 @@ def run_comparison(
         parse_arguments(
             trainer_argv(settings, arm, seeds[0], start_model, run_dir(output_dir, arm, 0), False)
         )
+    shared_before = Path(output_dir) / HELDOUT_BEFORE_FILE
     started = time.perf_counter()
     for seed in seeds:
         for arm in arms:
@@ -178,7 +194,8 @@ def run_comparison(
                 log(f"[compare] {arm.name} seed {seed}: finished, skipped")
                 continue
             log(f"[compare] {arm.name} seed {seed}: {'resuming' if state == 'resumable' else 'starting'}")
-            argv = trainer_argv(settings, arm, seed, start_model, directory, state == "resumable")
+            resume = state == "resumable"
+            argv = trainer_argv(settings, arm, seed, start_model, directory, resume, shared_before)
             train_agent(*parse_arguments(argv), log=log)
             gc.collect()
             write_results(output_dir, arms, seeds, settings, extra)

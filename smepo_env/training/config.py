@@ -100,6 +100,14 @@ class AgentArguments:
         metadata={"help": "Evaluate on the held-out split every N steps (0: only before and after)."},
     )
     eval_batch_size: int = field(default=16, metadata={"help": "Episodes played together in evaluation."})
+    heldout_before_file: str = field(
+        default="",
+        metadata={
+            "help": "Save the held-out evaluation before training here, and reuse it in a later run "
+            "whose start model, held-out questions and evaluation settings are the same (a "
+            "comparison's arms and seeds); see smepo_env/training/heldout_reuse.py. Empty: always evaluate."
+        },
+    )
     trainable_layers: int = field(
         default=8,
         metadata={

@@ -52,8 +52,10 @@ def test_every_setting_is_an_option_and_every_run_parses_as_trainer_options(tmp_
     )
     assert settings.num_eval_tasks == QUICK_SETTINGS.num_eval_tasks
     assert settings_from(make_parser().parse_args([])) == FULL_SETTINGS
-    argv = compare.trainer_argv(settings, parse_arm("masked-anneal"), 3, "m", tmp_path / "r", resume=True)
+    shared = tmp_path / "heldout-before.json"
+    argv = compare.trainer_argv(settings, parse_arm("masked-anneal"), 3, "m", tmp_path / "r", True, shared)
     agent_args, grpo = parse_arguments(argv)
+    assert agent_args.heldout_before_file == str(shared)
     assert (agent_args.expert_guidance, agent_args.guidance_schedule) == ("masked", "anneal")
     assert agent_args.question_type_list() == ["two-hop", "three-hop"] and agent_args.eval_split == "test"
     assert (
@@ -176,5 +178,8 @@ def test_quick_comparison_runs_end_to_end_and_resumes(tiny_model_dir, tmp_path):
     assert all(d["guided_share"] == 1.0 for d in by_arm["masked"]["diagnostics"])
     assert all(d["guided_share"] == 0.0 for d in by_arm["none"]["diagnostics"])
     assert "| masked-on_failure | 1 |" in (out / "table.md").read_text()
+    # the first run evaluates the shared start model before training; the other two reuse it
+    assert (out / "heldout-before.json").is_file() and first.stdout.count("reused from") == 2
+    assert len({run["heldout"][0]["success"] for run in results["runs"]}) == 1
     second = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0 and second.stdout.count("finished, skipped") == 3

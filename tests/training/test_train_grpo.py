@@ -273,3 +273,19 @@ def test_a_step_the_tasks_cannot_fill_is_refused_with_the_counts():
         check_step_fits(4, grpo_config)
     with pytest.raises(ValueError, match="need 16 distinct prompts"):
         check_step_fits(8, grpo_config, num_processes=2)
+
+
+def test_runs_from_one_start_model_share_the_evaluation_before_training(tiny_dir, tmp_path):
+    shared = tmp_path / "heldout-before.json"
+    logs = {name: [] for name in ("first", "other_arm", "more_questions")}
+    first = _train(tiny_dir, tmp_path / "a", "--max_steps", "1", "--heldout_before_file", str(shared),
+                   log=logs["first"].append)  # fmt: skip
+    assert shared.is_file() and not any("reused" in line for line in logs["first"])
+    other = _train(tiny_dir, tmp_path / "b", "--max_steps", "1", "--seed", "1", "--expert_guidance", "none",
+                   "--heldout_before_file", str(shared), log=logs["other_arm"].append)  # fmt: skip
+    assert any("reused from" in line for line in logs["other_arm"])
+    assert other["heldout_before"] == first["heldout_before"]
+    more = _train(tiny_dir, tmp_path / "c", "--max_steps", "1", "--num_eval_tasks", "3",
+                  "--heldout_before_file", str(shared), log=logs["more_questions"].append)  # fmt: skip
+    assert not any("reused" in line for line in logs["more_questions"]) and more["heldout_n"] == 3
+    assert len(json.loads(shared.read_text())["key"]["task_ids"]) == 3  # replaced by the new evaluation
