@@ -282,6 +282,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
                 "protocol": agent_args.protocol,
                 "max_completion_length": grpo_config.max_completion_length,
                 "max_turn_tokens": agent_args.max_turn_tokens,
+                "eval_batch_size": agent_args.eval_batch_size,  # padding moves HF's numerics a little
                 "precision": str(generation_dtype),
                 "vllm": agent_args.protocol == "tags" and engine_evaluates(trainer),
             }

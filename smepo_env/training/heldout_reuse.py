@@ -11,8 +11,8 @@ playing the questions again. The key holds:
   rebuilt checkpoint at the same path is evaluated afresh;
 * the evaluated task ids (which already encode the benchmark, split, types and count) and the
   evaluation env's constructor kwargs (turns, top-k, ...);
-* what decides the play: the protocol, token budgets, the generation precision and whether
-  it runs on vLLM (the numerics differ slightly between engines).
+* what decides the play: the protocol, token budgets, the batch size, the generation precision
+  and whether it runs on vLLM (the numerics differ slightly between engines and batchings).
 
 Arm and seed are not part of it: held-out evaluation is unguided and greedy, and its questions
 are drawn with a fixed seed. A file whose key differs is ignored (and replaced by this run's
