@@ -40,7 +40,20 @@ def release_freed_memory() -> bool:
 
 
 class ReleaseFreedMemoryCallback(TrainerCallback):
-    """Calls :func:`release_freed_memory` at the end of every optimizer step."""
+    """Calls :func:`release_freed_memory` at the end of every optimizer step.
+
+    Args:
+        every_micro_batch: also after each micro-batch of gradient accumulation (transformers'
+            ``on_substep_end``): the supervised warm start's resident memory climbed by about
+            1.3 GiB across the 4 micro-batches of a step even when trimmed after each step.
+    """
+
+    def __init__(self, every_micro_batch: bool = False) -> None:
+        self.every_micro_batch = every_micro_batch
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         release_freed_memory()
+
+    def on_substep_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.every_micro_batch:
+            release_freed_memory()

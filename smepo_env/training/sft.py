@@ -34,6 +34,7 @@ from smepo_env.models.precision import cpu_has_bf16
 from smepo_env.training.data import expert_example, make_env, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.logprob_tiles import use_cpu_logprob_tiles
+from smepo_env.training.memory import ReleaseFreedMemoryCallback
 
 SFT_VERSION = 1
 
@@ -167,7 +168,11 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
             disable_tqdm=False,
         )
         trainer = SFTTrainer(
-            model=model, args=config, train_dataset=Dataset.from_list(examples), processing_class=tokenizer
+            model=model,
+            args=config,
+            train_dataset=Dataset.from_list(examples),
+            processing_class=tokenizer,
+            callbacks=[ReleaseFreedMemoryCallback(every_micro_batch=True)],  # see training/memory.py
         )
         result = trainer.train()
     log(f"[sft] trained in {time.perf_counter() - started:.0f} s, final loss {result.training_loss:.3f}")
