@@ -10,7 +10,7 @@ The episode runner never re-tokenizes model text, so these ids are what the loss
   generates from a copy of the model cast to that dtype (bf16 on CPUs that have it, see
   :mod:`smepo_env.models.precision`), made when the generator is built: a generator built
   after an optimizer step therefore samples from the updated weights. On a CPU its decode steps
-  use :mod:`smepo_env.models.decode_attention` (1.7x faster generation in bf16).
+  use :mod:`smepo_env.rollout.decode_attention` (1.7x faster generation in bf16).
 * :class:`TrainerVLLMGenerator` (in :mod:`smepo_env.training.vllm_backend`) goes through
   TRL's own vLLM helper inside a GRPO run.
 """
@@ -148,7 +148,7 @@ class TransformersGenerator:
         options: dict[str, Any] = {"do_sample": sampling, "max_new_tokens": max_new_tokens}
         if sampling:
             options.update(temperature=self.temperature, top_p=self.top_p, top_k=0)
-        from smepo_env.models.decode_attention import cpu_decode_attention
+        from smepo_env.rollout.decode_attention import cpu_decode_attention
 
         was_training = self.model.training
         self.model.eval()

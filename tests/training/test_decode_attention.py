@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from smepo_env.models import decode_attention
-from smepo_env.models.decode_attention import ATTENTION_NAME, cpu_decode_attention, decode_attention_forward
+from smepo_env.rollout import decode_attention
+from smepo_env.rollout.decode_attention import ATTENTION_NAME, cpu_decode_attention, decode_attention_forward
 
 
 def reference_attention(query, key, value, keep, scaling):
