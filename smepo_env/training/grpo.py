@@ -41,7 +41,7 @@ from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_
 from smepo_env.training.config import AgentArguments
 from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
-from smepo_env.training.heldout_reuse import evaluation_key, load_summary, save_summary
+from smepo_env.training.heldout_reuse import evaluate_or_reuse, evaluation_key
 from smepo_env.training.logprob_tiles import use_cpu_logprob_tiles
 from smepo_env.training.memory import ReleaseFreedMemoryCallback, release_freed_memory
 from smepo_env.training.plots import plot_training_curve
@@ -279,7 +279,6 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         (r for r in read_metrics(metrics_path) if r.get("step") == 0 and "heldout/success" in r), None
     )
     if before is None:
-        summary, reuse_key = None, None
         if agent_args.heldout_before_file:
             play = {
                 "protocol": agent_args.protocol,
@@ -290,14 +289,13 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
                 "vllm": agent_args.protocol == "tags" and engine_evaluates(trainer),
             }
             task_ids = [option["task_id"] for option in eval_options]
-            reuse_key = evaluation_key(start_model, task_ids, agent_args.env_id, eval_kwargs, play)
-            summary = load_summary(agent_args.heldout_before_file, reuse_key)
-            if summary is not None:
-                log(f"[eval] held-out evaluation before GRPO reused from {agent_args.heldout_before_file}")
-        if summary is None:
+            key = evaluation_key(start_model, task_ids, agent_args.env_id, eval_kwargs, play)
+            summary = evaluate_or_reuse(
+                agent_args.heldout_before_file, key, lambda: evaluate(model),
+                save=processes.is_main_process, log=log,
+            )  # fmt: skip
+        else:
             summary = evaluate(model)
-            if reuse_key is not None and processes.is_main_process:
-                save_summary(agent_args.heldout_before_file, reuse_key, summary)
         before = {"step": 0, **{f"heldout/{k}": v for k, v in summary.items()}}
         if processes.is_main_process:
             with metrics_path.open("a", encoding="utf-8") as handle:

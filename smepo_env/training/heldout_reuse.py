@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +89,22 @@ def save_summary(path: str | os.PathLike[str], key: dict[str, Any], summary: dic
     """Write ``summary`` with its ``key`` to ``path`` (atomically)."""
     with atomic_file(path) as handle:
         handle.write(json.dumps({"key": key, "summary": summary}, indent=1, sort_keys=True) + "\n")
+
+
+def evaluate_or_reuse(
+    path: str | os.PathLike[str],
+    key: dict[str, Any],
+    evaluate: Callable[[], dict[str, Any]],
+    *,
+    save: bool = True,
+    log: Any = print,
+) -> dict[str, Any]:
+    """The summary saved at ``path`` under ``key``; else ``evaluate()``, saved there if ``save``."""
+    summary = load_summary(path, key)
+    if summary is not None:
+        log(f"[eval] held-out evaluation before GRPO reused from {path}")
+        return summary
+    summary = evaluate()
+    if save:
+        save_summary(path, key, summary)
+    return summary

@@ -5,8 +5,9 @@ lengths, the rows the zero-advantage skip keeps). glibc's allocator keeps freed 
 reuse, so the job's resident memory only grows: in the main job it climbed from 2.3 GiB after
 the vLLM engine started to 3.5 GiB by step 8 in steps that never came down
 (``bench/profile_memory.py``). :class:`ReleaseFreedMemoryCallback` calls glibc's
-``malloc_trim(0)`` after every step, which returns the free pages; where the C library has no
-``malloc_trim`` (macOS, musl) it does nothing.
+``malloc_trim(0)`` after every step (and, with ``every_micro_batch``, after every micro-batch
+of gradient accumulation, as the warm start uses it), which returns the free pages; where the C
+library has no ``malloc_trim`` (macOS, musl) it does nothing.
 """
 
 from __future__ import annotations
