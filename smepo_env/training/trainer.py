@@ -1,13 +1,26 @@
 """The GRPO trainer: TRL's ``GRPOTrainer``, without the passes that cannot change the gradient.
 
-An episode whose advantage is zero (every episode of its group earned the same reward, which is
-most groups on the hard problems SMEPO is about) contributes exactly nothing to the policy
-gradient when there is no KL term: its per-token loss is the advantage times a ratio, so zero,
-and so is its gradient. TRL still runs the model over it twice per step, once without gradient
-for the old log-probabilities (vLLM's importance-sampling correction) and once with gradient for
-the loss. On a CPU those two passes are most of a step. :class:`ZeroAdvantageSkippingTrainer`
-leaves such episodes out of both passes; the objective, the gradient and the optimizer step are
-unchanged:
+TRL runs the policy over a generation batch twice per step: once without gradient for the old
+log-probabilities (with vLLM, for its importance-sampling correction), once with gradient for the
+loss. On a CPU those two passes are most of a step. :class:`LeanGRPOTrainer` drops what cannot
+change the result; the objective, the gradient and the optimizer step are TRL's.
+
+**One pass where the step is on-policy.** With vLLM's importance-sampling correction, one policy
+iteration per generation batch (``num_iterations=1``) and one optimizer step per generation batch
+(``gradient_accumulation_steps`` a multiple of ``steps_per_generation``), the weights at the loss
+pass are the weights the rollout sampled from, so the old log-probabilities are the loss pass's own,
+detached. The old pass is then skipped; the loss pass computes the importance-sampling ratio
+(``exp(policy - sampler)`` per token or per sequence, truncated or masked as TRL's
+``vllm_importance_sampling_mode`` says) from its detached log-probabilities before TRL's loss reads
+it, and TRL's PPO ratio is exactly one, as TRL itself sets it when it skips the pass (no vLLM). The
+``sampling/sampling_logp_difference/*`` and ``sampling/importance_sampling_ratio/*`` metrics are
+computed there too, over the trained rows, and replace the placeholders TRL logs for the skipped
+pass. Off for several policy iterations, misaligned steps, an off-policy mask, or several processes.
+
+**Zero-advantage episodes are not run.** An episode whose advantage is zero (every episode of its
+group earned the same reward, which is most groups on the hard problems SMEPO is about) contributes
+exactly nothing to the policy gradient when there is no KL term: its per-token loss is the
+advantage times a ratio, so zero, and so is its gradient. They are left out of both passes:
 
 * **loss pass** (:meth:`_compute_loss`): the rows whose advantage is zero are dropped from the
   micro-batch (and the padding only they needed is trimmed) before TRL's own loss runs on the rest.
@@ -15,11 +28,11 @@ unchanged:
   TRL's default ``dapo``), which does not depend on which rows are present, so the loss and
   gradient are the same. A micro-batch with no signal returns a zero loss that still reaches every
   trainable parameter, so the optimizer steps with zero gradients exactly as it would have.
-* **old log-probability pass**: the rollout knows each episode's reward before TRL scores it, so
-  it marks the groups whose rewards are all equal (:meth:`note_zero_signal_rows`); their old
-  log-probabilities are left as NaN instead of computed. TRL's logged sampling difference skips
-  NaN tokens; its importance-sampling ratio reads them as 1, so
-  ``sampling/importance_sampling_ratio/*`` averages over the trained episodes and ones. Those
+* **old log-probability pass** (where it still runs): the rollout knows each episode's reward
+  before TRL scores it, so it marks the groups whose rewards are all equal
+  (:meth:`note_zero_signal_rows`); their old log-probabilities are left as NaN instead of computed.
+  TRL's logged sampling difference skips NaN tokens; its importance-sampling ratio reads them as 1,
+  so ``sampling/importance_sampling_ratio/*`` averages over the trained episodes and ones. Those
   rows are then dropped from the loss pass, whatever their advantage.
 
 Where a setting makes zero-advantage rows matter, every row is computed as TRL does: a KL term
@@ -30,13 +43,15 @@ processes, and every process must reach those collectives). Metrics that TRL com
 loss (``entropy``, ``clip_ratio/*``) then describe the trained rows only, and are absent for a
 step where no row was trained.
 
-Checked against TRL 1.16 (``_compute_loss``, ``_get_per_token_logps_and_entropies``, the
-``num_items_in_batch`` normaliser); ``tests/training/test_trainer.py`` compares the gradient
-with TRL's own on the same batch, so a TRL change that breaks the equivalence fails there.
+Checked against TRL 1.16 (``_generate_and_score_completions``' importance-sampling block,
+``_compute_loss``, ``_get_per_token_logps_and_entropies``, the ``num_items_in_batch`` normaliser);
+``tests/training/test_trainer.py`` compares loss and gradient with TRL's own two-pass step on the
+same rollout, so a TRL change that breaks the equivalence fails there.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -53,10 +68,13 @@ PLAIN_KWARGS: tuple[str, ...] = ("batch_size", "compute_entropy")
 """A text-only log-probability pass's keyword arguments; with any other one set, TRL's pass runs."""
 
 
-class ZeroAdvantageSkippingTrainer(GRPOTrainer):
-    """``GRPOTrainer`` that runs the model only over episodes with a learning signal (module docstring)."""
+class LeanGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` that runs the model only where the result can change (module docstring)."""
 
     _zero_signal_rows: torch.Tensor | None = None
+    _skip_old_pass: bool = False
+    _loss_inputs: dict[str, Any] | None = None
+    _sampling_stats: dict[str, dict[str, list[torch.Tensor]]] | None = None
 
     def skips_zero_advantage(self) -> bool:
         """Whether this run's settings make zero-advantage episodes exactly gradient-free."""
@@ -69,6 +87,17 @@ class ZeroAdvantageSkippingTrainer(GRPOTrainer):
             and self.accelerator.num_processes == 1
         )
 
+    def merges_old_logprob_pass(self) -> bool:
+        """Whether the old log-probs are the loss pass's own: an on-policy step with vLLM's correction."""
+        return (
+            self.use_vllm
+            and self.vllm_importance_sampling_correction
+            and self.num_iterations == 1
+            and self.args.gradient_accumulation_steps % self.args.steps_per_generation == 0
+            and getattr(self, "off_policy_mask_threshold", None) is None
+            and self.accelerator.num_processes == 1
+        )
+
     def note_zero_signal_rows(self, rows: torch.Tensor | list[bool]) -> None:
         """Mark the episodes of the generation batch being scored whose group rewards are all equal.
 
@@ -78,11 +107,30 @@ class ZeroAdvantageSkippingTrainer(GRPOTrainer):
         mask = torch.as_tensor(rows, dtype=torch.bool)
         self._zero_signal_rows = mask if self.skips_zero_advantage() and bool(mask.any()) else None
 
+    def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
+        self._skip_old_pass = self.merges_old_logprob_pass()
+        try:
+            return super()._generate_and_score_completions(inputs)
+        finally:
+            self._skip_old_pass = False
+
     def _get_per_token_logps_and_entropies(
         self, model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int,
         *args: Any, **kwargs: Any,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:  # fmt: skip
+        loss_inputs, self._loss_inputs = self._loss_inputs, None
+        if loss_inputs is not None:  # the loss pass of a merged step: its log-probs are also the old ones
+            result = super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, *args, **kwargs
+            )
+            loss_inputs["importance_sampling_ratio"] = self._importance_sampling_ratio(
+                result[0].detach(), loss_inputs
+            )
+            return result
         skip, self._zero_signal_rows = self._zero_signal_rows, None
+        if self._skip_old_pass and not torch.is_grad_enabled():  # the old pass of a merged step
+            self._skip_old_pass = False
+            return _not_computed(input_ids, logits_to_keep), None, None
         if (
             skip is None
             or torch.is_grad_enabled()
@@ -95,9 +143,7 @@ class ZeroAdvantageSkippingTrainer(GRPOTrainer):
                 model, input_ids, attention_mask, logits_to_keep, *args, **kwargs
             )
         skip = skip.to(input_ids.device)
-        logps = torch.full(
-            (input_ids.size(0), logits_to_keep), float("nan"), device=input_ids.device, dtype=torch.float32
-        )
+        logps = _not_computed(input_ids, logits_to_keep)
         keep = ~skip
         if keep.any():
             kept, _, _ = super()._get_per_token_logps_and_entropies(
@@ -107,16 +153,80 @@ class ZeroAdvantageSkippingTrainer(GRPOTrainer):
             logps[keep] = kept
         return logps, None, None
 
+    def _importance_sampling_ratio(self, logps: torch.Tensor, inputs: dict[str, Any]) -> torch.Tensor:
+        """vLLM's importance-sampling ratio of a micro-batch from the policy's log-probs ``logps``.
+
+        ``exp(policy - sampler)`` per completion token (per sequence, summed, in the ``sequence_*``
+        modes), tokens the sampler could not score counting as 1; then clamped into TRL's
+        ``[clip_min, clip_max]`` (``*_truncate``) or zeroed outside it (``*_mask``). Records the
+        step's sampling metrics on the way.
+        """
+        mask = inputs["completion_mask"]
+        if "tool_mask" in inputs:
+            mask = mask * inputs["tool_mask"]
+        difference = (logps - inputs["sampling_per_token_logps"]) * mask
+        per_token = torch.nan_to_num(difference, nan=0.0)
+        mode = self.vllm_importance_sampling_mode
+        sequence_level = mode.startswith("sequence")
+        ratio = torch.exp(per_token.sum(dim=-1, keepdim=True) if sequence_level else per_token)
+        low, high = self.vllm_importance_sampling_clip_min, self.vllm_importance_sampling_clip_max
+        if mode.endswith("_truncate"):
+            ratio = torch.clamp(ratio, min=low, max=high)
+        elif mode.endswith("_mask"):
+            low = -math.inf if low is None else low
+            high = math.inf if high is None else high
+            ratio = ratio.masked_fill((ratio < low) | (ratio > high), 0.0)
+        else:
+            raise ValueError(
+                f"vllm_importance_sampling_mode={mode!r}: expected token_truncate, token_mask, "
+                "sequence_truncate or sequence_mask"
+            )
+        scored = mask.bool() & ~torch.isnan(difference)
+        shown = ratio.flatten() if sequence_level else ratio[mask.bool()]
+        self._record_sampling_stats(difference.abs()[scored], shown)
+        return ratio
+
+    def _record_sampling_stats(self, delta: torch.Tensor, ratio: torch.Tensor) -> None:
+        stats = self._sampling_stats = self._sampling_stats or {}
+        mode = stats.setdefault("train" if self.model.training else "eval", {"delta": [], "ratio": []})
+        mode["delta"].append(delta.detach().float())
+        mode["ratio"].append(ratio.detach().float())
+
+    def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
+        """TRL's log; a merged step's sampling metrics replace the placeholders of its skipped pass."""
+        mode = "train" if self.model.training else "eval"
+        collected = (self._sampling_stats or {}).pop(mode, None)
+        if collected is not None:
+            delta, ratio = torch.cat(collected["delta"]), torch.cat(collected["ratio"])
+            zero = torch.zeros(())
+            figures = {
+                "sampling/sampling_logp_difference/mean": delta.mean() if delta.numel() else zero,
+                "sampling/sampling_logp_difference/max": delta.max() if delta.numel() else zero,
+                "sampling/importance_sampling_ratio/min": ratio.min() if ratio.numel() else zero,
+                "sampling/importance_sampling_ratio/mean": ratio.mean() if ratio.numel() else zero,
+                "sampling/importance_sampling_ratio/max": ratio.max() if ratio.numel() else zero,
+            }
+            for name, value in figures.items():
+                self._metrics[mode][name] = [float(value)]
+        super().log(logs, *args, **kwargs)
+
     def _compute_loss(self, model: Any, inputs: dict[str, Any]) -> torch.Tensor:
-        if not self.skips_zero_advantage():
+        merged = self.merges_old_logprob_pass() and "sampling_per_token_logps" in inputs
+        if merged:  # TRL then takes the loss pass's detached log-probs as the old ones
+            inputs = {key: value for key, value in inputs.items() if key != "old_per_token_logps"}
+        if self.skips_zero_advantage():
+            keep = rows_with_signal(inputs)
+            if not bool(keep.any()):
+                # Zero, with a (zero) gradient for every trainable parameter, as the full pass would give.
+                return sum((p.sum() * 0.0 for p in model.parameters() if p.requires_grad), torch.zeros(()))
+            if not bool(keep.all()):
+                inputs = select_rows(inputs, keep)
+        if merged:
+            self._loss_inputs = inputs = dict(inputs)
+        try:
             return super()._compute_loss(model, inputs)
-        keep = rows_with_signal(inputs)
-        if bool(keep.all()):
-            return super()._compute_loss(model, inputs)
-        if not bool(keep.any()):
-            # Zero, with a (zero) gradient for every trainable parameter, as the full pass would give.
-            return sum((p.sum() * 0.0 for p in model.parameters() if p.requires_grad), torch.zeros(()))
-        return super()._compute_loss(model, select_rows(inputs, keep))
+        finally:
+            self._loss_inputs = None
 
 
 def rows_with_signal(inputs: dict[str, Any]) -> torch.Tensor:
@@ -155,6 +265,11 @@ def select_rows(inputs: dict[str, Any], keep: torch.Tensor) -> dict[str, Any]:
         elif value.size(1) == width:
             selected[key] = value[:, :end]
     return selected
+
+
+def _not_computed(input_ids: torch.Tensor, width: int) -> torch.Tensor:
+    """Log-probabilities left uncomputed: NaN, one row per sequence, ``width`` completion tokens."""
+    return torch.full((input_ids.size(0), width), float("nan"), device=input_ids.device, dtype=torch.float32)
 
 
 def _is_per_row(value: Any, batch: int) -> bool:
