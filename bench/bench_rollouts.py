@@ -13,6 +13,10 @@ per second during the rollout and the whole step's seconds. Engines:
 Every engine trains with the job's trainer (``--trainer lean``: ``LeanGRPOTrainer``, which folds
 the old log-prob pass into the loss pass on on-policy vLLM steps and skips zero-advantage rows)
 or with TRL's ``GRPOTrainer`` as is (``--trainer trl``, the trainer of the fp32 path before).
+The start model rarely answers correctly, so on the env's reward alone most groups would be
+signal-free and the lean trainer would skip nearly all training; a tie-break reward of
+``-length/10000`` therefore gives every group a signal, and a step trains every episode (the lean
+trainer's worst case). ``--signal_free_groups`` drops the tie-break.
 
 The first step of each run warms caches up, so with ``--steps`` > 1 the figures are medians of
 the later steps. It ends with one line per engine and size::
@@ -57,9 +61,16 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--micro_batch", type=int, default=8, help="episodes per forward/backward pass")
     parser.add_argument("--cpu_threads", type=int, default=0, help="0: every core")
     parser.add_argument(
+        "--signal_free_groups",
+        action="store_true",
+        help="reward only the env's success (the start model mostly fails, so most groups train nothing); "
+        "by default a tie-break of -length/10000 gives every group a signal: every episode is trained",
+    )
+    parser.add_argument(
         "--trainer", choices=("lean", "trl"), default="lean",
-        help="lean: the job's LeanGRPOTrainer (one pass on on-policy vLLM steps, no zero-advantage rows); "
-        "trl: TRL's GRPOTrainer as is",
+        help="lean: the job's LeanGRPOTrainer (one pass on on-policy vLLM steps, no zero-advantage rows) "
+        "and its CPU settings of TRL's log-prob head (small tiles, labelled positions only); "
+        "trl: TRL's GRPOTrainer and head as they are",
     )  # fmt: skip
     parser.add_argument("--output_dir", default="runs/bench-rollouts")
     return parser
@@ -76,11 +87,19 @@ def run_engine(
 
     from smepo_env.training.data import PromptIndex
     from smepo_env.training.freezing import freeze_lower_layers
+    from smepo_env.training.logprob_tiles import score_labelled_positions_only, use_cpu_logprob_tiles
     from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
     from smepo_env.training.trainer import LeanGRPOTrainer
     from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS, vllm_trainer_context
     from smepo_env.training.vllm_cpu import shutdown_engine
 
+    def length_tiebreak(completions: list, completion_ids: list, **_: Any) -> list[float]:
+        return [-len(ids) / 10_000 for ids in completion_ids]
+
+    reward_funcs = [env_reward] if args.signal_free_groups else [env_reward, length_tiebreak]
+    if args.trainer == "lean" and not torch.cuda.is_available():  # the job's CPU settings of TRL's head
+        use_cpu_logprob_tiles()
+        score_labelled_positions_only()
     use_vllm = engine == "vllm"
     # One rollout of all the episodes, trained in micro-batches (TRL generates for the whole
     # accumulation window at once), as the main job does: a 64-row forward pass is GBs of activations.
@@ -112,7 +131,7 @@ def run_engine(
     with context:
         trainer = (LeanGRPOTrainer if args.trainer == "lean" else GRPOTrainer)(
             model=model,
-            reward_funcs=env_reward,
+            reward_funcs=reward_funcs,
             args=config,
             train_dataset=Dataset.from_list(rows),
             processing_class=tokenizer,

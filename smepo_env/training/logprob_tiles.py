@@ -16,8 +16,17 @@ autocast) over rows of 1,000 tokens, on a machine busy with other training: 2 ro
 at TRL's tiles and +0.09 GiB at these (22.1 and 20.6 s per pass); 8 rows, +4.57 GiB and
 +0.40 GiB (81 and 96 s; the timings are too noisy there to call a difference).
 
-Both constants are module globals that TRL reads at each call, so setting them once applies to
-the whole process. Checked against the TRL lines in :data:`TRL_VERSIONS_CHECKED`;
+:func:`score_labelled_positions_only` makes the head project only the positions that have a label
+(the completion), as TRL does on Triton devices. TRL scores every position elsewhere so that tile
+shapes stay fixed for compilers (Neuron); eager CPU torch has nothing to recompile. A GRPO batch
+is a ~300-token prompt before each completion, padded to the batch's longest, so most positions
+had no label: they were projected onto the 49,152-word vocabulary in the forward and the backward
+pass, and thrown away.
+
+Both constants, and the ``_use_triton`` name TRL's head asks about compaction, are module
+globals that TRL reads at each call, so setting them once applies to the whole process. (The tile
+fold asks its own ``trl.kernels.chunked_logprob._use_triton``, unchanged: on a CPU it folds in
+torch.) Checked against the TRL lines in :data:`TRL_VERSIONS_CHECKED`;
 ``tests/training/test_logprob_tiles.py`` fails if TRL renames or stops reading them.
 """
 
@@ -70,3 +79,30 @@ def use_cpu_logprob_tiles(
     kernel.TOKEN_CHUNK_SIZE = token_tile
     head._CHUNKED_LOGPROB_CHUNK_SIZE = vocab_tile
     return previous
+
+
+def score_labelled_positions_only() -> None:
+    """Make TRL's fused head project only labelled positions on a CPU too (module docstring).
+
+    Idempotent. Devices where TRL already compacts (Triton) are unchanged.
+
+    Raises:
+        RuntimeError: this TRL's fused head does not ask ``_use_triton`` (it changed; see the module).
+    """
+    import trl.trainer.utils as head
+
+    asks = getattr(head, "_use_triton", None)
+    if asks is None:
+        raise RuntimeError(
+            "TRL's fused log-prob head has no `_use_triton` to ask: checked for TRL "
+            f"{list(TRL_VERSIONS_CHECKED)}; see smepo_env/training/logprob_tiles.py"
+        )
+    if getattr(asks, "compacts_on_cpu", False):
+        return
+
+    def compact_here(device: Any) -> bool:
+        return device.type == "cpu" or asks(device)
+
+    compact_here.compacts_on_cpu = True  # type: ignore[attr-defined]
+    compact_here.original = asks  # type: ignore[attr-defined]
+    head._use_triton = compact_here

@@ -109,6 +109,9 @@ class LeanGRPOTrainer(GRPOTrainer):
 
     def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
         self._skip_old_pass = self.merges_old_logprob_pass()
+        if self._skip_old_pass:  # its sampling metrics come from the loss pass (see log)
+            stats = self._sampling_stats = self._sampling_stats or {}
+            stats.setdefault("train" if self.model.training else "eval", {"delta": [], "ratio": []})
         try:
             return super()._generate_and_score_completions(inputs)
         finally:
@@ -193,21 +196,27 @@ class LeanGRPOTrainer(GRPOTrainer):
         mode["ratio"].append(ratio.detach().float())
 
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
-        """TRL's log; a merged step's sampling metrics replace the placeholders of its skipped pass."""
+        """TRL's log; a merged step's sampling metrics replace the placeholders of its skipped pass.
+
+        They describe the rows the loss pass trained; a step that trained none logs none of them.
+        """
         mode = "train" if self.model.training else "eval"
         collected = (self._sampling_stats or {}).pop(mode, None)
         if collected is not None:
-            delta, ratio = torch.cat(collected["delta"]), torch.cat(collected["ratio"])
-            zero = torch.zeros(())
+            delta = torch.cat(collected["delta"]) if collected["delta"] else torch.zeros(0)
+            ratio = torch.cat(collected["ratio"]) if collected["ratio"] else torch.zeros(0)
             figures = {
-                "sampling/sampling_logp_difference/mean": delta.mean() if delta.numel() else zero,
-                "sampling/sampling_logp_difference/max": delta.max() if delta.numel() else zero,
-                "sampling/importance_sampling_ratio/min": ratio.min() if ratio.numel() else zero,
-                "sampling/importance_sampling_ratio/mean": ratio.mean() if ratio.numel() else zero,
-                "sampling/importance_sampling_ratio/max": ratio.max() if ratio.numel() else zero,
+                "sampling/sampling_logp_difference/mean": delta.mean() if delta.numel() else None,
+                "sampling/sampling_logp_difference/max": delta.max() if delta.numel() else None,
+                "sampling/importance_sampling_ratio/min": ratio.min() if ratio.numel() else None,
+                "sampling/importance_sampling_ratio/mean": ratio.mean() if ratio.numel() else None,
+                "sampling/importance_sampling_ratio/max": ratio.max() if ratio.numel() else None,
             }
             for name, value in figures.items():
-                self._metrics[mode][name] = [float(value)]
+                if value is None:
+                    self._metrics[mode].pop(name, None)
+                else:
+                    self._metrics[mode][name] = [float(value)]
         super().log(logs, *args, **kwargs)
 
     def _compute_loss(self, model: Any, inputs: dict[str, Any]) -> torch.Tensor:

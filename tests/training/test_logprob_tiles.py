@@ -66,3 +66,47 @@ def test_bad_tile_sizes_are_refused(restore_tiles):
 
     with pytest.raises(ValueError, match="token_tile=0"):
         use_cpu_logprob_tiles(token_tile=0)
+
+
+def test_only_labelled_positions_are_projected_with_the_same_results(
+    tiny_model_dir, restore_tiles, monkeypatch
+):
+    import trl.kernels.chunked_logprob as kernel
+    import trl.trainer.utils as head
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.utils import add_fused_lm_head
+
+    from smepo_env.training.logprob_tiles import score_labelled_positions_only, use_cpu_logprob_tiles
+
+    monkeypatch.setattr(head, "_use_triton", head._use_triton)  # undone after the test
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    add_fused_lm_head(model, outputs=("log_probs", "entropy"))
+    vocab = model.get_output_embeddings().weight.size(0)
+    ids = torch.randint(5, vocab, (3, 40), generator=torch.Generator().manual_seed(0))
+    labels = ids.clone()
+    labels[:, :15] = -100  # a prompt
+    labels[2, 30:] = -100  # and a shorter completion, padded
+    use_cpu_logprob_tiles(token_tile=16, vocab_tile=vocab)
+
+    projected = []
+    fold = kernel._forward_tile
+    monkeypatch.setattr(
+        kernel,
+        "_forward_tile",
+        lambda hidden, *a, **k: projected.append(hidden.size(0)) or fold(hidden, *a, **k),
+    )
+    every = _fused_pass(model, ids, labels)
+    every_positions, projected[:] = sum(projected), []
+    score_labelled_positions_only()
+    score_labelled_positions_only()  # twice: still one wrapper
+    assert not getattr(head._use_triton.original, "compacts_on_cpu", False)
+    labelled = _fused_pass(model, ids, labels)
+
+    assert every_positions == 3 * 39  # TRL off Triton: every position but the last
+    assert sum(projected) == int((labels[:, 1:] != -100).sum()) == 25 + 25 + 15
+    assert not kernel._use_triton(torch.device("cpu"))  # the fold stays torch's
+    torch.testing.assert_close(labelled[0], every[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(labelled[1], every[1], rtol=1e-5, atol=1e-5)
+    assert labelled[2].keys() == every[2].keys() and every[2]
+    for name, grad in every[2].items():
+        torch.testing.assert_close(labelled[2][name], grad, rtol=1e-4, atol=1e-6, msg=name)

@@ -319,3 +319,19 @@ def test_steps_that_are_not_on_policy_keep_the_old_log_prob_pass(tiny_model_dir,
     trainer, _ = _vllm_step(tiny_model_dir, tmp_path, [1.0, 0.0, 0.0, 1.0], **overrides)
     trainer.vllm_importance_sampling_correction = correction
     assert not trainer.merges_old_logprob_pass(), reason
+
+
+def test_a_merged_step_that_trains_no_row_logs_no_sampling_metrics(tiny_model_dir, tmp_path):
+    from smepo_env.training.trainer import LeanGRPOTrainer
+
+    trainer, prompts = _vllm_step(tiny_model_dir, tmp_path, [1.0, 1.0, 0.0, 0.0])
+    rows, hook = _count_forwards(trainer)
+    inputs = LeanGRPOTrainer._generate_and_score_completions(trainer, prompts)
+    _loss_and_grads(LeanGRPOTrainer._compute_loss, trainer, inputs)
+    hook.remove()
+    assert rows == []
+    assert trainer._metrics["train"]["sampling/importance_sampling_ratio/mean"] == [1.0]  # TRL's placeholder
+    trainer.log({})
+    logged = trainer.state.log_history[-1]
+    assert not [name for name in SAMPLING_METRICS if name in logged], logged
+    assert "reward" in logged  # the rest of TRL's step metrics are still there
