@@ -110,8 +110,7 @@ class LeanGRPOTrainer(GRPOTrainer):
     def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
         self._skip_old_pass = self.merges_old_logprob_pass()
         if self._skip_old_pass:  # its sampling metrics come from the loss pass (see log)
-            stats = self._sampling_stats = self._sampling_stats or {}
-            stats.setdefault("train" if self.model.training else "eval", {"delta": [], "ratio": []})
+            self._sampling_bucket()
         try:
             return super()._generate_and_score_completions(inputs)
         finally:
@@ -186,14 +185,15 @@ class LeanGRPOTrainer(GRPOTrainer):
             )
         scored = mask.bool() & ~torch.isnan(difference)
         shown = ratio.flatten() if sequence_level else ratio[mask.bool()]
-        self._record_sampling_stats(difference.abs()[scored], shown)
+        bucket = self._sampling_bucket()
+        bucket["delta"].append(difference.abs()[scored].detach().float())
+        bucket["ratio"].append(shown.detach().float())
         return ratio
 
-    def _record_sampling_stats(self, delta: torch.Tensor, ratio: torch.Tensor) -> None:
+    def _sampling_bucket(self) -> dict[str, list[torch.Tensor]]:
+        """This mode's merged-step sampling figures since the last log (created empty)."""
         stats = self._sampling_stats = self._sampling_stats or {}
-        mode = stats.setdefault("train" if self.model.training else "eval", {"delta": [], "ratio": []})
-        mode["delta"].append(delta.detach().float())
-        mode["ratio"].append(ratio.detach().float())
+        return stats.setdefault("train" if self.model.training else "eval", {"delta": [], "ratio": []})
 
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
         """TRL's log; a merged step's sampling metrics replace the placeholders of its skipped pass.
