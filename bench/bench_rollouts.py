@@ -87,7 +87,7 @@ def run_engine(
 
     from smepo_env.training.data import PromptIndex
     from smepo_env.training.freezing import freeze_lower_layers
-    from smepo_env.training.logprob_tiles import score_labelled_positions_only, use_cpu_logprob_tiles
+    from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
     from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
     from smepo_env.training.trainer import LeanGRPOTrainer
     from smepo_env.training.vllm_backend import VLLM_STOP_KWARGS, vllm_trainer_context
@@ -98,8 +98,7 @@ def run_engine(
 
     reward_funcs = [env_reward] if args.signal_free_groups else [env_reward, length_tiebreak]
     if args.trainer == "lean" and not torch.cuda.is_available():  # the job's CPU settings of TRL's head
-        use_cpu_logprob_tiles()
-        score_labelled_positions_only()
+        configure_cpu_logprob_head()
     use_vllm = engine == "vllm"
     # One rollout of all the episodes, trained in micro-batches (TRL generates for the whole
     # accumulation window at once), as the main job does: a 64-row forward pass is GBs of activations.

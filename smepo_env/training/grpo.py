@@ -42,7 +42,7 @@ from smepo_env.training.config import AgentArguments
 from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.heldout_reuse import evaluate_or_reuse, evaluation_key
-from smepo_env.training.logprob_tiles import score_labelled_positions_only, use_cpu_logprob_tiles
+from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
 from smepo_env.training.memory import ReleaseFreedMemoryCallback, release_freed_memory
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
@@ -126,8 +126,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     import torch
 
     if grpo_config.use_cpu or not torch.cuda.is_available():
-        use_cpu_logprob_tiles()  # TRL's fused log-prob head spiked memory by GBs on a CPU (see the module)
-        score_labelled_positions_only()  # and projected every prompt and padding position too
+        configure_cpu_logprob_head()  # TRL's head: GBs of spikes, every position scored (see the module)
     output_dir = Path(grpo_config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     from accelerate import PartialState

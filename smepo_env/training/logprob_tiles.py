@@ -106,3 +106,9 @@ def score_labelled_positions_only() -> None:
     compact_here.compacts_on_cpu = True  # type: ignore[attr-defined]
     compact_here.original = asks  # type: ignore[attr-defined]
     head._use_triton = compact_here
+
+
+def configure_cpu_logprob_head() -> None:
+    """The job's CPU settings of TRL's fused head: small tiles, labelled positions only."""
+    use_cpu_logprob_tiles()
+    score_labelled_positions_only()

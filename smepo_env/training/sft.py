@@ -33,7 +33,7 @@ from smepo_env.files import atomic_directory
 from smepo_env.models.precision import cpu_has_bf16
 from smepo_env.training.data import expert_example, make_env, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
-from smepo_env.training.logprob_tiles import score_labelled_positions_only, use_cpu_logprob_tiles
+from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
 from smepo_env.training.memory import ReleaseFreedMemoryCallback
 
 SFT_VERSION = 1
@@ -141,8 +141,7 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
     log(f"[sft] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
     cpu = not torch.cuda.is_available()
     if cpu:
-        use_cpu_logprob_tiles()  # small tiles for TRL's fused log-prob head (see that module)
-        score_labelled_positions_only()
+        configure_cpu_logprob_head()  # small tiles, labelled positions only (see that module)
     with tempfile.TemporaryDirectory(prefix="smepo-sft-") as scratch:
         config = SFTConfig(
             output_dir=scratch,
