@@ -15,6 +15,9 @@ scored 0 on every guided rollout), while evaluation needs the plain-prompt behav
 
 The result is saved once under ``<cache>/sft/<key>`` (atomically), the key hashing the model,
 the data selection and the hyperparameters; a second run with the same settings loads it.
+Training runs in a fresh process by default (:mod:`smepo_env.training.fresh_process`): the
+memory it leaves behind goes with that process instead of staying under the GRPO run that
+follows in the caller's.
 """
 
 from __future__ import annotations
@@ -98,14 +101,21 @@ def build_warmstart_examples(settings: WarmstartSettings, tokenizer: Any) -> lis
 
 
 def run_warmstart(
-    settings: WarmstartSettings, *, output_dir: str | os.PathLike[str] | None = None, log: Any = print
+    settings: WarmstartSettings,
+    *,
+    output_dir: str | os.PathLike[str] | None = None,
+    log: Any = print,
+    fresh_process: bool = True,
 ) -> Path:
     """Fine-tune ``settings.model`` on expert episodes, or return the cached result.
 
     Args:
         settings: data and hyperparameters.
         output_dir: save here instead of the shared cache (still skipped when already there).
-        log: where progress lines go.
+        log: where progress lines go (with ``fresh_process``, the training's own lines go to
+            stdout, as the child process prints them).
+        fresh_process: train in a spawned child process (see the module docstring); ``False``:
+            in this one.
 
     Returns:
         The directory of the warm-started model (with its tokenizer).
@@ -119,7 +129,12 @@ def run_warmstart(
     with file_lock(target.with_name(target.name + ".lock")):  # one trainer per cache entry
         if (target / "config.json").is_file():
             return target
-        return _train_warmstart(settings, target, log)
+        if not fresh_process:
+            return _train_warmstart(settings, target, log)
+        from smepo_env.training.fresh_process import call_in_fresh_process
+
+        log("[sft] training the warm start in a fresh process (its memory is freed when it ends)")
+        return call_in_fresh_process(_train_warmstart, settings, target, print)
 
 
 def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Path:

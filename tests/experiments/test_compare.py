@@ -65,10 +65,12 @@ def test_every_setting_is_an_option_and_every_run_parses_as_trainer_options(tmp_
     assert grpo.per_device_train_batch_size == settings.prompts_per_step * settings.num_generations
 
 
-def _fake_train_agent(calls):
-    """Stands in for the trainer: records its options, writes what a finished run writes."""
+def _fake_trainer(calls):
+    """Stands in for a run's trainer: records its options, writes what a finished run writes."""
+    from smepo_env.training.config import parse_arguments
 
-    def train_agent(agent_args, grpo_config, log=print):
+    def run_trainer(argv):
+        agent_args, grpo_config = parse_arguments(argv)
         out = Path(grpo_config.output_dir)
         calls.append((out.parent.name, out.name, agent_args.resume))
         out.mkdir(parents=True, exist_ok=True)
@@ -78,9 +80,8 @@ def _fake_train_agent(calls):
         lines += [{"step": 2, "heldout/success": 0.2 + 0.1 * seed}]
         (out / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n")
         (out / "summary.json").write_text(json.dumps({"steps": grpo_config.max_steps, "seconds": 1.0}))
-        return {}
 
-    return train_agent
+    return run_trainer
 
 
 def _complete_checkpoint(folder: Path) -> None:
@@ -91,15 +92,11 @@ def _complete_checkpoint(folder: Path) -> None:
         (folder / name).write_text("{}")
 
 
-def test_finished_runs_are_skipped_and_killed_runs_resume(tmp_path, monkeypatch):
-    import smepo_env.training.grpo as grpo
-
+def test_finished_runs_are_skipped_and_killed_runs_resume(tmp_path):
     calls: list[tuple[str, str, bool]] = []
-    monkeypatch.setattr(grpo, "train_agent", _fake_train_agent(calls))
     arms, seeds = ["none", "masked-on_failure"], [0, 1]
-    compare.run_comparison(
-        tmp_path, QUICK_SETTINGS, arms, seeds, model="m", warm_start=False, log=lambda *_: None
-    )
+    quiet = {"model": "m", "warm_start": False, "log": lambda *_: None, "run_trainer": _fake_trainer(calls)}
+    compare.run_comparison(tmp_path, QUICK_SETTINGS, arms, seeds, **quiet)
     assert calls == [("none", "seed-0", False), ("masked-on_failure", "seed-0", False),
                      ("none", "seed-1", False), ("masked-on_failure", "seed-1", False)]  # fmt: skip
     results = json.loads((tmp_path / "results.json").read_text())
@@ -124,18 +121,13 @@ def test_finished_runs_are_skipped_and_killed_runs_resume(tmp_path, monkeypatch)
     fresh = compare.run_dir(tmp_path, parse_arm("none"), 1)
     (fresh / "summary.json").unlink()
     calls.clear()
-    compare.run_comparison(
-        tmp_path, QUICK_SETTINGS, arms, seeds, model="m", warm_start=False, log=lambda *_: None
-    )
+    compare.run_comparison(tmp_path, QUICK_SETTINGS, arms, seeds, **quiet)
     assert calls == [("none", "seed-1", False), ("masked-on_failure", "seed-1", True)]
 
 
-def test_report_only_rewrites_the_results_from_the_runs_on_disk_without_training(tmp_path, monkeypatch):
-    import smepo_env.training.grpo as grpo
-
+def test_report_only_rewrites_the_results_from_the_runs_on_disk_without_training(tmp_path):
     calls: list[tuple[str, str, bool]] = []
-    monkeypatch.setattr(grpo, "train_agent", _fake_train_agent(calls))
-    quiet = {"model": "m", "warm_start": False, "log": lambda *_: None}
+    quiet = {"model": "m", "warm_start": False, "log": lambda *_: None, "run_trainer": _fake_trainer(calls)}
     compare.run_comparison(tmp_path, QUICK_SETTINGS, ["none"], [0], **quiet)
     (tmp_path / "table.md").unlink()
     calls.clear()
@@ -145,6 +137,25 @@ def test_report_only_rewrites_the_results_from_the_runs_on_disk_without_training
     assert results["start_model"] == "m" and (tmp_path / "table.md").is_file()
     with pytest.raises(ValueError, match=r"no runs of arms \['full'\] with seeds \[0\]"):
         compare.report_runs_on_disk(tmp_path, QUICK_SETTINGS, ["full"], [0], model="m")
+
+
+def test_the_default_runner_trains_each_run_in_a_fresh_process(tmp_path, monkeypatch):
+    import smepo_env.training.fresh_process as fresh_process
+
+    spawned = []
+    monkeypatch.setattr(
+        fresh_process, "call_in_fresh_process", lambda function, *args: spawned.append((function, args))
+    )
+    argv = compare.trainer_argv(QUICK_SETTINGS, parse_arm("masked"), 0, "m", tmp_path / "r", False)
+    compare.train_run(argv)
+    assert spawned == [(compare._train_from_argv, (argv,))]
+    # what the child calls: the trainer on the parsed command line
+    import smepo_env.training.grpo as grpo
+
+    seen = []
+    monkeypatch.setattr(grpo, "train_agent", lambda agent_args, grpo_config: seen.append(grpo_config.output_dir))
+    compare._train_from_argv(argv)
+    assert seen == [str(tmp_path / "r")]
 
 
 def test_bad_arms_and_seeds_fail_before_any_training(tmp_path):

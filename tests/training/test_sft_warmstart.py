@@ -69,7 +69,7 @@ def test_warmstart_trains_saves_and_is_cached(tiny_dir, tmp_path):
 
     target = tmp_path / "sft"
     logs = []
-    result = run_warmstart(_settings(tiny_dir), output_dir=target, log=logs.append)
+    result = run_warmstart(_settings(tiny_dir), output_dir=target, log=logs.append, fresh_process=False)
     assert (
         result == target
         and (target / "config.json").is_file()
@@ -82,6 +82,20 @@ def test_warmstart_trains_saves_and_is_cached(tiny_dir, tmp_path):
     logs.clear()
     assert run_warmstart(_settings(tiny_dir), output_dir=target, log=logs.append) == target
     assert any("cached" in line for line in logs)
+
+
+def test_warmstart_trains_in_a_fresh_process_by_default(tiny_dir, tmp_path, capfd):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    target = tmp_path / "sft"
+    logs = []
+    assert run_warmstart(_settings(tiny_dir), output_dir=target, log=logs.append) == target
+    assert logs == ["[sft] training the warm start in a fresh process (its memory is freed when it ends)"]
+    assert "trained on (expert turns only)" in capfd.readouterr().out  # the child's own lines
+    start = AutoModelForCausalLM.from_pretrained(tiny_dir).state_dict()
+    tuned = AutoModelForCausalLM.from_pretrained(target).state_dict()
+    assert any(not torch.equal(start[k], tuned[k]) for k in start)
 
 
 def test_cache_key_changes_with_the_settings(tiny_dir):
