@@ -153,7 +153,7 @@ def test_the_default_runner_trains_each_run_in_a_fresh_process(tmp_path, monkeyp
     import smepo_env.training.grpo as grpo
 
     seen = []
-    monkeypatch.setattr(grpo, "train_agent", lambda agent_args, grpo_config: seen.append(grpo_config.output_dir))
+    monkeypatch.setattr(grpo, "train_agent", lambda agent, config: seen.append(config.output_dir))
     compare._train_from_argv(argv)
     assert seen == [str(tmp_path / "r")]
 
