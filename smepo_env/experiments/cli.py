@@ -173,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
 
     seeds = args.seeds if not args.quick or "--seeds" in (argv or sys.argv) else [0]
     if args.report_only:
-        results = report_runs_on_disk(args.output_dir, settings, args.arms, seeds, model=args.model)
+        try:
+            results = report_runs_on_disk(args.output_dir, settings, args.arms, seeds, model=args.model)
+        except ValueError as error:  # nothing on disk to report: say so, no traceback
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
     else:
         results = run_comparison(
             args.output_dir, settings, args.arms, seeds, model=args.model, warm_start=not args.no_warm_start

@@ -15,7 +15,10 @@ comparison's output directory:
   which one seed alone can show), and the steps to reach vanilla's final success:
   the first evaluated step at which the arm's mean curve (over seeds) is at least the ``none``
   arm's mean final success; ``speedup`` is ``none``'s own steps to that value divided by the
-  arm's (2.0: the arm got there in half the steps). ``not reached`` when it never did.
+  arm's (2.0: the arm got there in half the steps). ``not reached`` when it never did. Then the
+  arm's final success minus ``none``'s in the same seed (mean and t-interval over the seeds both
+  finished, and how many of them the arm is ahead in), and the training diagnostics' means over
+  every step of every finished run (:data:`TABLE_DIAGNOSTICS`).
 * ``heldout.png``: mean held-out success over steps per arm, with a band of the 95% interval.
 * ``diagnostics.png``: guided training reward, share of all-equal groups, searches per episode
   and copy rate, per arm, mean over seeds by step.
@@ -47,6 +50,15 @@ DIAGNOSTICS: dict[str, str] = {
     "guided_share": "guidance/guided_share",
 }
 """Per-step diagnostic name -> the metrics.jsonl key it is read from (``searches``: every tool's calls)."""
+
+
+TABLE_DIAGNOSTICS: tuple[tuple[str, str], ...] = (
+    ("reward", "training reward"),
+    ("frac_reward_zero_std", "groups with all-equal rewards"),
+    ("searches", "searches per episode"),
+    ("copy_rate", "copy rate"),
+)
+"""The diagnostics ``table.md`` shows per arm (key in ``diagnostics``, column title)."""
 
 
 def mean_interval(
@@ -160,8 +172,35 @@ def summary_table(
                 row.update(target=target, steps_to_target=steps)
                 if steps and base_steps is not None:  # reached at step 0: no ratio
                     row["speedup"] = base_steps / steps
+            row.update(_paired_with(arm_runs, base_runs) if arm != baseline else {})
+            row["training"] = _diagnostic_means(arm_runs)
         rows.append(row)
     return rows
+
+
+def _paired_with(runs: Sequence[Mapping[str, Any]], base_runs: Sequence[Mapping[str, Any]]) -> dict:
+    """Final success minus the baseline's in the same seed, over the seeds both finished."""
+    base = {r["seed"]: r["heldout"][-1]["success"] for r in base_runs}
+    differences = [r["heldout"][-1]["success"] - base[r["seed"]] for r in runs if r["seed"] in base]
+    if not differences:
+        return {}
+    mean, low, high = mean_interval(differences)
+    return {
+        "paired_mean": mean,
+        "paired_low": low,
+        "paired_high": high,
+        "pairs": len(differences),
+        "pairs_ahead": sum(d > 0 for d in differences),
+    }
+
+
+def _diagnostic_means(runs: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
+    """Each of :data:`TABLE_DIAGNOSTICS`' means over every step of ``runs`` (``None``: no value)."""
+    means: dict[str, float | None] = {}
+    for key, _ in TABLE_DIAGNOSTICS:
+        values = [d[key] for r in runs for d in r.get("diagnostics", []) if d.get(key) is not None]
+        means[key] = statistics.fmean(values) if values else None
+    return means
 
 
 def render_table(rows: Sequence[Mapping[str, Any]], baseline: str = "none") -> str:
@@ -172,12 +211,15 @@ def render_table(rows: Sequence[Mapping[str, Any]], baseline: str = "none") -> s
         "| arm | seeds | held-out success at start | "
         "final held-out success (mean [95% t-interval over seeds, clipped to 0-1]) | "
         "95% interval over questions | "
-        f"steps to reach {baseline}'s final ({target_text}) | speedup vs {baseline} |",
-        "|---|---|---|---|---|---|---|",
+        f"steps to reach {baseline}'s final ({target_text}) | speedup vs {baseline} | "
+        f"final minus {baseline}'s, same seed (mean [95% t-interval]; seeds ahead) | "
+        + " | ".join(title for _, title in TABLE_DIAGNOSTICS)
+        + " |",
+        "|---|---|---|---|---|---|---|---|" + "---|" * len(TABLE_DIAGNOSTICS),
     ]
     for row in rows:
         if not row["seeds"]:
-            lines.append(f"| {row['arm']} | 0 | | | | | |")
+            lines.append(f"| {row['arm']} | 0 | | | | | | |" + " |" * len(TABLE_DIAGNOSTICS))
             continue
         steps = row.get("steps_to_target")
         speedup = row.get("speedup")
@@ -194,9 +236,22 @@ def render_table(rows: Sequence[Mapping[str, Any]], baseline: str = "none") -> s
             f"{row['final_mean']:.3f} {seeds_interval} | "
             f"{questions_interval} | "
             f"{'not reached' if steps is None and 'target' in row else steps if steps is not None else ''} | "
-            f"{'' if speedup is None else f'{speedup:.2f}x'} |"
+            f"{'' if speedup is None else f'{speedup:.2f}x'} | "
+            f"{_paired_text(row)} | "
+            + " | ".join(
+                "–" if row["training"][key] is None else f"{row['training'][key]:.3f}"
+                for key, _ in TABLE_DIAGNOSTICS
+            )
+            + " |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _paired_text(row: Mapping[str, Any]) -> str:
+    if "pairs" not in row:
+        return ""
+    interval = f" [{row['paired_low']:+.3f}, {row['paired_high']:+.3f}]" if row["pairs"] > 1 else ""
+    return f"{row['paired_mean']:+.3f}{interval}; {row['pairs_ahead']} of {row['pairs']}"
 
 
 def _save(figure: Any, out: Path) -> Path:

@@ -137,6 +137,10 @@ def test_report_only_rewrites_the_results_from_the_runs_on_disk_without_training
     assert results["start_model"] == "m" and (tmp_path / "table.md").is_file()
     with pytest.raises(ValueError, match=r"no runs of arms \['full'\] with seeds \[0\]"):
         compare.report_runs_on_disk(tmp_path, QUICK_SETTINGS, ["full"], [0], model="m")
+    command = [sys.executable, str(SCRIPT), "--report_only", "--output_dir", str(tmp_path), "--arms", "full"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "compare_guidance.py: error: no runs of arms ['full']" in result.stderr
 
 
 def test_the_default_runner_trains_each_run_in_a_fresh_process(tmp_path, monkeypatch):

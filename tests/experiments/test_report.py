@@ -111,6 +111,19 @@ def test_summary_table_steps_to_vanilla_final_and_speedup(tmp_path):
     assert "| masked | 2 | 0.100 | 0.550 [" in table and "| 10 | 3.00x |" in table
     # one seed: no interval over seeds, but the question sample's (30 of 150: Wilson 0.144-0.271)
     assert "| full | 1 | 0.100 | 0.200 [– (one seed)] | [0.144, 0.271] | not reached |  |" in table
+    # final minus none's in the same seed: masked 0.6-0.4 and 0.5-0.4; full only seed 0 finished
+    assert (rows["masked"]["paired_mean"], rows["masked"]["pairs_ahead"], rows["masked"]["pairs"]) == (
+        pytest.approx(0.15),
+        2,
+        2,
+    )
+    assert rows["masked"]["paired_low"] < 0.15 < rows["masked"]["paired_high"]
+    assert "pairs" not in rows["none"] and rows["full"]["paired_mean"] == pytest.approx(-0.2)
+    assert rows["masked"]["training"] == {
+        "reward": pytest.approx(0.5), "frac_reward_zero_std": None, "searches": 1.0, "copy_rate": None
+    }  # fmt: skip
+    assert "| 10 | 3.00x | +0.150 [" in table and "; 2 of 2 | 0.500 | – | 1.000 | – |" in table
+    assert "| not reached |  | -0.200; 0 of 1 | 0.133 |" in table  # rewards 0.1, 0.1, 0.2
     low, high = rows["masked"]["final_questions_low"], rows["masked"]["final_questions_high"]
     assert low < 0.55 < high and high - low < 0.12  # 165 of 300 pooled over two seeds
     for name, plot in (("h.png", plot_heldout), ("d.png", plot_diagnostics)):
