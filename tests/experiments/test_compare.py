@@ -62,7 +62,8 @@ def test_every_setting_is_an_option_and_every_run_parses_as_trainer_options(tmp_
         agent_args.resume and not agent_args.sft_warmstart and agent_args.extra_env_kwargs() == {"top_k": 3}
     )
     assert (grpo.seed, grpo.max_steps, grpo.learning_rate, grpo.beta) == (3, 5, 1e-6, 0.1)
-    assert grpo.per_device_train_batch_size == settings.prompts_per_step * settings.num_generations
+    assert grpo.per_device_train_batch_size == 1  # one episode per pass, the step's accumulated
+    assert grpo.gradient_accumulation_steps == settings.prompts_per_step * settings.num_generations
 
 
 def _fake_trainer(calls):
