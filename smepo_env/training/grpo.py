@@ -252,7 +252,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     # The schedule's memory is saved into each checkpoint before the COMPLETE marker is written.
     saver = GuidanceScheduleCheckpointCallback(schedule)
     callbacks = [JsonlMetricsCallback(metrics_path), saver, CheckpointMarkerCallback(), heldout]
-    callbacks.append(ReleaseFreedMemoryCallback(every_micro_batch=True))  # memory otherwise only grows (see the module)
+    callbacks.append(ReleaseFreedMemoryCallback(every_micro_batch=True))  # see training/memory.py
     engine = vllm_trainer_context(
         grpo_config, generation_dtype=generation_dtype, kv_cache_gib=agent_args.vllm_kv_cache_gib,
         model_config=model.config,
