@@ -14,17 +14,36 @@ collector nor ``malloc_trim`` hands back (measured with ``bench/profile_memory.p
 not a fork of the parent's memory) and returns its result or raises its exception; when the
 child exits, everything it allocated is gone. The function and its arguments must be picklable
 (module-level functions, plain data). The child's output goes to the parent's stdout and stderr.
+
+The child is one process on its own: the variables a distributed launcher set for the parent
+(:data:`DISTRIBUTED_LAUNCH_VARIABLES`, e.g. ``RANK=0 WORLD_SIZE=2`` under ``accelerate launch``)
+are removed from its environment, so that its trainer cannot take itself for one rank of a group
+and wait for ranks that never join. (Under ``accelerate launch --cpu`` the warm start's child ran
+either way in ``tests/training/test_distributed.py``; ``torchrun``-style variables are what
+transformers' ``TrainingArguments`` reads to join a group.)
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
+
+DISTRIBUTED_LAUNCH_VARIABLES: tuple[str, ...] = (
+    "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK", "ROLE_RANK",
+    "ROLE_WORLD_SIZE", "GROUP_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID",
+)  # fmt: skip
+"""What ``torchrun``/``accelerate launch`` set to make a process one rank of several."""
+
+
+def _run_as_a_single_process() -> None:
+    for name in DISTRIBUTED_LAUNCH_VARIABLES:
+        os.environ.pop(name, None)
 
 
 def call_in_fresh_process(function: Callable[..., Result], /, *args: Any, **kwargs: Any) -> Result:
@@ -37,5 +56,6 @@ def call_in_fresh_process(function: Callable[..., Result], /, *args: Any, **kwar
     """
     for stream in (sys.stdout, sys.stderr):  # the parent's buffered lines come before the child's
         stream.flush()
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=_run_as_a_single_process) as pool:
         return pool.submit(function, *args, **kwargs).result()

@@ -20,7 +20,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _launch(model_dir: Path, output_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+def _launch(
+    model_dir: Path, output_dir: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     accelerate = shutil.which("accelerate") or str(Path(sys.executable).with_name("accelerate"))
     command = [
         accelerate, "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
@@ -32,7 +34,7 @@ def _launch(model_dir: Path, output_dir: Path, *extra: str) -> subprocess.Comple
         "--num_eval_tasks", "2", "--max_completion_length", "100", "--max_turn_tokens", "12",
         "--trainable_layers", "0", "--save_steps", "1", "--learning_rate", "1e-3", *extra,
     ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, cwd=REPO)
 
 
@@ -56,3 +58,17 @@ def test_two_cpu_processes_run_grpo_steps_write_once_and_resume(tiny_model_dir, 
     assert all(r.get("episodes/turns", 0) >= 1 for r in records if "loss" in r)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] == 2 and (out / "training_curve.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_the_main_process_trains_the_warm_start_in_a_child_that_is_not_a_rank(tiny_model_dir, tmp_path):
+    """The main process trains the warm start in a child process (the other waits), both then train."""
+    out = tmp_path / "run"
+    warm_start = ("--sft_warmstart", "true", "--sft_num_examples", "8", "--sft_batch_size", "4")
+    result = _launch(
+        tiny_model_dir, out, "--max_steps", "1", *warm_start, env={"SMEPO_CACHE_DIR": str(tmp_path / "cache")}
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("training the warm start in a fresh process") == 1  # the main process only
+    assert len(list((tmp_path / "cache" / "sft").glob("*/config.json"))) == 1
+    assert (out / "checkpoint-1").is_dir()

@@ -18,3 +18,12 @@ def test_the_function_runs_in_another_process_and_its_result_comes_back():
 def test_the_childs_exception_is_raised_in_the_parent():
     with pytest.raises(ValueError, match="invalid literal for int"):
         call_in_fresh_process(int, "three")
+
+
+def test_the_child_is_not_a_rank_of_the_parents_distributed_launch(monkeypatch):
+    for name, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("MASTER_PORT", "29500")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SMEPO_FRESH_PROCESS_TEST", "kept")
+    assert call_in_fresh_process(os.getenv, "WORLD_SIZE") is None
+    assert call_in_fresh_process(os.getenv, "MASTER_PORT") is None
+    assert call_in_fresh_process(os.getenv, "SMEPO_FRESH_PROCESS_TEST") == "kept"
