@@ -20,7 +20,6 @@ fresh run clears old checkpoints and metrics from ``output_dir`` first.
 
 from __future__ import annotations
 
-import gc
 import json
 import shutil
 import time
@@ -43,7 +42,7 @@ from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_t
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.heldout_reuse import evaluate_or_reuse, evaluation_key
 from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
-from smepo_env.training.memory import ReleaseFreedMemoryCallback, release_freed_memory
+from smepo_env.training.memory import ReleaseFreedMemoryCallback
 from smepo_env.training.plots import plot_training_curve
 from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
 from smepo_env.training.schedule_state import GuidanceScheduleCheckpointCallback, restore_schedule
@@ -170,8 +169,6 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         settings = warmstart_settings_from(agent_args, model_location, seed)
         with processes.main_process_first():  # the main process trains it; the others then load the cache
             start_model = str(run_warmstart(settings, log=log))
-        gc.collect()  # the warm start's model, optimizer and trainer are garbage now: hand their pages back
-        release_freed_memory()
 
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
