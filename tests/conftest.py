@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,7 +12,11 @@ import pytest
 
 # Set before any smepo_env import so every benchmark and index lands in the session cache,
 # never in the user's ~/.cache. A caller may point SMEPO_CACHE_DIR elsewhere to reuse builds.
-os.environ.setdefault("SMEPO_CACHE_DIR", tempfile.mkdtemp(prefix="smepo-test-cache-"))
+# The session's own cache (up to half a GB: the converted model) is removed when pytest exits;
+# before, every run left one behind in /tmp, and 57 of them filled this machine's disk.
+if "SMEPO_CACHE_DIR" not in os.environ:
+    os.environ["SMEPO_CACHE_DIR"] = tempfile.mkdtemp(prefix="smepo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["SMEPO_CACHE_DIR"], ignore_errors=True)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
