@@ -55,6 +55,11 @@ def prompt_rows(env: Any, tasks: Sequence[Any]) -> list[dict[str, str]]:
     return rows
 
 
+def longest_prompt(tokenizer: Any, prompts: Sequence[str]) -> int:
+    """The most tokens any of ``prompts`` takes as an episode's chat-templated start (0 for none)."""
+    return max((len(chat_prompt_ids(tokenizer, prompt)) for prompt in dict.fromkeys(prompts)), default=0)
+
+
 class PromptIndex:
     """Maps a prompt text back to its task id (TRL passes only prompts to the rollout function)."""
 

@@ -38,7 +38,7 @@ from smepo_env.training.callbacks import (
 )
 from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_step, last_complete_checkpoint
 from smepo_env.training.config import AgentArguments
-from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
+from smepo_env.training.data import PromptIndex, longest_prompt, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.heldout_reuse import evaluate_or_reuse, evaluation_key
 from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
@@ -152,6 +152,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     eval_tasks = select_tasks(
         eval_env, agent_args.question_type_list(), agent_args.num_eval_tasks, seed=EVAL_SELECTION_SEED
     )
+    eval_prompts = [row["prompt"] for row in prompt_rows(eval_env, eval_tasks)]
     eval_env.close()
     eval_options = [{"task_id": t.id} for t in eval_tasks]
     log(
@@ -173,6 +174,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from smepo_env.training.frozen_weights import compact_frozen_weights
     from smepo_env.training.trainer import LeanGRPOTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(start_model)
@@ -184,6 +186,10 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     generation_dtype = resolve_precision(agent_args.precision, "cuda" if torch.cuda.is_available() else "cpu")
     trainable = freeze_lower_layers(model, agent_args.trainable_layers)
     log(f"[grpo] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
+    if grpo_config.bf16 and not torch.cuda.is_available():  # bf16 autocast rounds them so anyway
+        saved = compact_frozen_weights(model, torch.bfloat16)
+        if saved:
+            log(f"[grpo] frozen linear weights held in bf16 ({saved / 2**30:.2f} GiB less)")
 
     if agent_args.protocol == "tools":
         from smepo_env.integrations.trl import ensure_tool_chat_template
@@ -252,7 +258,10 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     callbacks.append(ReleaseFreedMemoryCallback(every_micro_batch=True))  # see training/memory.py
     engine = vllm_trainer_context(
         grpo_config, generation_dtype=generation_dtype, kv_cache_gib=agent_args.vllm_kv_cache_gib,
-        model_config=model.config,
+        model_config=model.config, max_turn_tokens=agent_args.max_turn_tokens,
+        # the tags protocol's episodes start from these prompts (the tools protocol is TRL's own loop)
+        max_prompt_tokens=longest_prompt(tokenizer, [r["prompt"] for r in rows] + eval_prompts)
+        if agent_args.protocol == "tags" else None,
     )  # fmt: skip
     if agent_args.protocol == "tools":
         from smepo_env.training.tool_protocol import tool_trainer_kwargs

@@ -47,20 +47,39 @@ class TrainerVLLMGenerator:
         self.temperature = temperature
 
     def generate_turns(self, sequences: Sequence[Sequence[int]], max_new_tokens: int) -> list[GeneratedTurn]:
-        """One turn per sequence; every process must call this the same number of times."""
+        """One turn per sequence; every process must call this the same number of times.
+
+        A sequence the engine cannot take (as long as its ``max_model_len``) gets an empty turn
+        cut for length, with a warning, instead of failing the whole batch.
+        """
+        limit = getattr(self.trainer.args, "vllm_max_model_length", None)
+        fits = [limit is None or len(s) < limit for s in sequences]
+        if not all(fits):
+            too_long = sorted(len(s) for s, ok in zip(sequences, fits, strict=True) if not ok)
+            logging.getLogger(__name__).warning(
+                "%d sequence(s) of %s tokens reach the engine's max_model_len %s: their turn is empty "
+                "(set --vllm_max_model_length higher)", len(too_long), too_long, limit,
+            )  # fmt: skip
         saved = (self.helper.max_completion_length, self.helper.temperature)
         self.helper.max_completion_length = max_new_tokens
         if self.temperature is not None:
             self.helper.temperature = self.temperature
         try:
             _, completion_ids, logprobs, _ = self.helper.generate(
-                prompts=[list(s) for s in sequences], images=None, num_generations=1
+                prompts=[list(s) for s, ok in zip(sequences, fits, strict=True) if ok],
+                images=None,
+                num_generations=1,
             )
         finally:
             self.helper.max_completion_length, self.helper.temperature = saved
+        generated = iter(range(len(completion_ids)))
         turns = []
-        for i, ids in enumerate(completion_ids):
-            kept, reason = cut_at_stop(ids, self.tokenizer, self.stop_token_ids)
+        for ok in fits:
+            if not ok:
+                turns.append(GeneratedTurn([], None, "length"))
+                continue
+            i = next(generated)
+            kept, reason = cut_at_stop(completion_ids[i], self.tokenizer, self.stop_token_ids)
             token_logprobs = [lp[0] for lp in logprobs[i]][: len(kept)] if logprobs is not None else None
             turns.append(GeneratedTurn(kept, token_logprobs, reason))
         return turns
@@ -110,6 +129,8 @@ def vllm_trainer_context(
     kv_cache_gib: float,
     model_config: Any,
     enforce_eager: bool = True,
+    max_prompt_tokens: int | None = None,
+    max_turn_tokens: int | None = None,
 ) -> Any:
     """The context to build the ``GRPOTrainer`` in: the CPU vLLM patch, or nothing.
 
@@ -120,6 +141,11 @@ def vllm_trainer_context(
         model_config: the policy's ``PretrainedConfig`` (KV-cache bytes per token).
         enforce_eager: run the engine without ``torch.compile`` (starts in about 20 s instead
             of about 100 s the first time; see ``bench/bench_rollouts.py``).
+        max_prompt_tokens: the longest prompt the run's episodes start from, and
+        max_turn_tokens: the most tokens a model turn generates; given both, the engine's
+            ``max_model_len`` is the longest request the episodes can make (unless
+            ``grpo_config.vllm_max_model_length`` sets it) and the default KV cache is sized from
+            it (:func:`~smepo_env.training.vllm_cpu.engine_max_model_len`).
 
     A model whose head size vLLM's CPU attention does not run falls back to ``model.generate``
     (``use_vllm`` is switched off, with a warning; the job's path line says so).
@@ -137,6 +163,7 @@ def vllm_trainer_context(
         cpu_engine_supports,
         cpu_vllm_available,
         cpu_vllm_trainer_patch,
+        engine_max_model_len,
         head_size,
         kv_cache_bytes,
     )
@@ -159,11 +186,22 @@ def vllm_trainer_context(
             "which needs CUDA; use --vllm_mode colocate"
         )
     sequences = grpo_config.per_device_train_batch_size * grpo_config.steps_per_generation
+    completion = grpo_config.max_completion_length
+    sizing: dict[str, Any] = {}
+    if max_prompt_tokens and max_turn_tokens:
+        longest = getattr(grpo_config, "vllm_max_model_length", None) or engine_max_model_len(
+            max_prompt_tokens, completion, max_turn_tokens
+        )
+        grpo_config.vllm_max_model_length = longest
+        completion += max_turn_tokens  # an episode's last turn may run past its budget before it is cut
+        sizing = {
+            "prompt_tokens": max_prompt_tokens,
+            "max_model_len": longest,
+            "group_size": getattr(grpo_config, "num_generations", None) or 1,
+        }
     engine_kwargs = {
         "dtype": {"bf16": "bfloat16", "fp32": "float32"}.get(dtype_name(generation_dtype), "auto"),
-        "kv_cache_memory_bytes": kv_cache_bytes(
-            kv_cache_gib, model_config, sequences, grpo_config.max_completion_length
-        ),
+        "kv_cache_memory_bytes": kv_cache_bytes(kv_cache_gib, model_config, sequences, completion, **sizing),
         "enforce_eager": enforce_eager,
     }
     return cpu_vllm_trainer_patch(engine_kwargs)
@@ -181,6 +219,8 @@ def describe_rollout_path(trainer: Any, generation_dtype: Any, threads: int | No
     extra = getattr(helper, "extra_engine_kwargs", {})
     kv = extra.get("kv_cache_memory_bytes")
     kv_text = f", KV cache {kv / 2**30:.2f} GiB" if kv else ""
+    max_len = getattr(trainer.args, "vllm_max_model_length", None)
+    kv_text += f", max_model_len {max_len}" if max_len else ""
     dtype = extra.get("dtype", "the checkpoint's dtype")
     return (
         f"[rollout] path: vLLM ({vllm_distribution()}, {helper.mode}, {dtype}{kv_text}{thread_text}; "

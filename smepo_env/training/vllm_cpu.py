@@ -7,8 +7,12 @@ it drives a GPU engine, with three differences that all live here:
    (``VLLM_ENABLE_V1_MULTIPROCESSING=0``): there is no engine process that could outlive the
    run, and it is freed by :func:`shutdown_engine` (or with the process). Its KV cache is an
    explicit byte budget (``kv_cache_memory_bytes``, from ``--vllm_kv_cache_gib``; without one
-   vLLM reads the memory-utilisation fraction as a share of host RAM). OpenMP threads are not
-   pinned (``VLLM_CPU_OMP_THREADS_BIND=nobind``): the machine is shared.
+   vLLM reads the memory-utilisation fraction as a share of host RAM), by default sized for one
+   step's episodes (:func:`default_kv_cache_bytes`); where the run knows its longest prompt, the
+   engine's ``max_model_len`` is the longest request its episodes can make
+   (:func:`engine_max_model_len`) rather than the model's 8,192 tokens, which vLLM would otherwise
+   make the cache hold at least once. OpenMP threads are not pinned
+   (``VLLM_CPU_OMP_THREADS_BIND=nobind``): the machine is shared.
 2. **dtype.** TRL builds ``vllm.LLM`` without a dtype, so the engine would take the
    checkpoint's (float32 for the bundled model); the engine is given the run's generation
    dtype (bf16 on CPUs that have it, :mod:`smepo_env.models.precision`).
@@ -131,21 +135,54 @@ def kv_cache_bytes_per_token(model_config: Any, dtype_bytes: int = 2) -> int:
     return 2 * layers * kv_heads * head_dim * dtype_bytes
 
 
-def default_kv_cache_bytes(
-    model_config: Any, num_sequences: int, completion_tokens: int, dtype_bytes: int = 2
-) -> int:
-    """Room for one step's episodes at full length, within [256 MiB, 4 GiB].
+def engine_max_model_len(prompt_tokens: int, completion_tokens: int, turn_tokens: int) -> int:
+    """The longest sequence a run's episodes can send the engine, rounded up to 64 tokens.
 
-    Each episode is counted as :data:`PROMPT_TOKENS_BUDGET` prompt tokens plus the completion
-    budget; when episodes need more, vLLM queues them rather than failing.
+    A turn's request is the prompt, the episode so far (under ``completion_tokens``: observations
+    that would cross the budget end the episode) and the turn's new tokens (at most
+    ``turn_tokens``), so ``prompt + completion + turn`` always fits.
     """
-    tokens = num_sequences * (PROMPT_TOKENS_BUDGET + completion_tokens)
-    wanted = tokens * kv_cache_bytes_per_token(model_config, dtype_bytes)
-    return int(min(max(wanted, MIN_KV_CACHE_BYTES), MAX_DEFAULT_KV_CACHE_BYTES))
+    if min(prompt_tokens, completion_tokens, turn_tokens) < 1:
+        raise ValueError(
+            "prompt, completion and turn token counts must be >= 1, "
+            f"got {prompt_tokens!r}, {completion_tokens!r}, {turn_tokens!r}"
+        )
+    return -(-(prompt_tokens + completion_tokens + turn_tokens) // 64) * 64
 
 
-def kv_cache_bytes(kv_cache_gib: float, model_config: Any, num_sequences: int, completion_tokens: int) -> int:
-    """``--vllm_kv_cache_gib`` in bytes; 0 means :func:`default_kv_cache_bytes`.
+def default_kv_cache_bytes(
+    model_config: Any,
+    num_sequences: int,
+    completion_tokens: int,
+    dtype_bytes: int = 2,
+    *,
+    group_size: int = 1,
+    prompt_tokens: int | None = None,
+    max_model_len: int | None = None,
+) -> int:
+    """Room for one step's episodes, at most 4 GiB.
+
+    Without ``prompt_tokens`` (the run's longest prompt unknown) each episode is counted as
+    :data:`PROMPT_TOKENS_BUDGET` prompt tokens plus the completion budget, and the cache is at
+    least 256 MiB (one request of an 8,192-token model must fit). With the longest prompt and
+    the engine's ``max_model_len``, each group's prompt is counted once (vLLM's prefix cache
+    shares its blocks among the group's ``group_size`` generations) plus every episode's
+    completion budget, and the floor is one ``max_model_len`` request, the least vLLM accepts.
+    Either way, when episodes need more, vLLM queues them rather than failing.
+    """
+    per_token = kv_cache_bytes_per_token(model_config, dtype_bytes)
+    if prompt_tokens is None or max_model_len is None:
+        wanted = num_sequences * (PROMPT_TOKENS_BUDGET + completion_tokens) * per_token
+        return int(min(max(wanted, MIN_KV_CACHE_BYTES), MAX_DEFAULT_KV_CACHE_BYTES))
+    groups = -(-num_sequences // max(1, group_size))
+    tokens = groups * prompt_tokens + num_sequences * completion_tokens
+    return int(min(max(tokens, max_model_len) * per_token, MAX_DEFAULT_KV_CACHE_BYTES))
+
+
+def kv_cache_bytes(
+    kv_cache_gib: float, model_config: Any, num_sequences: int, completion_tokens: int, **sizing: Any
+) -> int:
+    """``--vllm_kv_cache_gib`` in bytes; 0 means :func:`default_kv_cache_bytes` (given ``sizing``).
 
     Raises:
         ValueError: a negative or non-finite value.
@@ -153,7 +190,7 @@ def kv_cache_bytes(kv_cache_gib: float, model_config: Any, num_sequences: int, c
     if not math.isfinite(kv_cache_gib) or kv_cache_gib < 0:
         raise ValueError(f"--vllm_kv_cache_gib must be >= 0 (0: sized for one step), got {kv_cache_gib!r}")
     if kv_cache_gib == 0:
-        return default_kv_cache_bytes(model_config, num_sequences, completion_tokens)
+        return default_kv_cache_bytes(model_config, num_sequences, completion_tokens, **sizing)
     return int(kv_cache_gib * 2**30)
 
 

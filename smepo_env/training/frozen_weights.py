@@ -1,0 +1,116 @@
+"""How a partly frozen policy holds its weights in memory on a CPU.
+
+Two things make a loaded policy take more memory than its training needs:
+
+* **Frozen linear weights in float32.** On a CPU with bf16, training runs in float32 under bf16
+  autocast, which casts every linear layer's weight to bf16 at each call. A frozen weight is never
+  updated, so holding it in bf16 from the start gives the same products (autocast would have
+  rounded it the same way) at half the bytes. :func:`hold_frozen_linears_in` converts the linear
+  layers whose parameters are all frozen, in place; :class:`LowPrecisionFrozenLinear` casts its
+  input to the weight's dtype and its output back when it runs outside autocast (generation
+  copies, a float32 evaluation), so the model works in either context. Embeddings, norms and
+  every trainable parameter stay float32. For the default run (SmolLM2-135M, top 8 of 30 layers
+  trained) that is 78M weights, 0.30 GiB in float32 and 0.15 GiB in bf16.
+* **Weights that still view the checkpoint file.** transformers memory-maps ``model.safetensors``
+  and, when the dtypes match, the parameters are views of that mapping: every page read stays
+  in the process's resident set for as long as any parameter points into the file (the whole
+  513 MiB file once the first forward pass or weight sync has read it). :func:`own_weights`
+  copies each parameter that is not converted, so the mapping is released with the last view.
+
+Checkpoints saved afterwards hold the converted weights in bf16 (the values training used);
+loading them with ``dtype=torch.float32`` casts them back. :func:`compact_frozen_weights` does
+both steps and is what the GRPO trainer calls when it trains under bf16 autocast on a CPU.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class LowPrecisionFrozenLinear(torch.nn.Linear):
+    """A frozen ``nn.Linear`` whose weight is held in a lower precision than its inputs.
+
+    Under autocast the weight is used as is (autocast would have cast it to this dtype anyway);
+    outside autocast the input is cast to the weight's dtype and the output back to the input's.
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if input.dtype == self.weight.dtype or torch.is_autocast_enabled(input.device.type):
+            return super().forward(input)
+        return super().forward(input.to(self.weight.dtype)).to(input.dtype)
+
+    @classmethod
+    def from_linear(cls, linear: torch.nn.Linear, dtype: torch.dtype) -> LowPrecisionFrozenLinear:
+        """A copy of ``linear`` with its weight (and bias) in ``dtype``, not trainable."""
+        module = cls.__new__(cls)
+        torch.nn.Module.__init__(module)
+        module.in_features, module.out_features = linear.in_features, linear.out_features
+        module.weight = torch.nn.Parameter(linear.weight.detach().to(dtype, copy=True), requires_grad=False)
+        bias = linear.bias
+        if bias is None:
+            module.bias = None
+        else:
+            module.bias = torch.nn.Parameter(bias.detach().to(dtype, copy=True), requires_grad=False)
+        return module
+
+
+def _frozen_linears(model: torch.nn.Module) -> list[tuple[torch.nn.Module, str, torch.nn.Linear]]:
+    """``(parent, attribute, linear)`` for every plain linear layer whose parameters are all frozen.
+
+    Linear layers whose weight is shared with another module (a tied output head) are skipped.
+    """
+    shared = {}
+    for module in model.modules():
+        for parameter in module.parameters(recurse=False):
+            shared[id(parameter)] = shared.get(id(parameter), 0) + 1
+    found = []
+    for parent in model.modules():
+        for name, child in parent.named_children():
+            if type(child) is not torch.nn.Linear:
+                continue
+            parameters = list(child.parameters())
+            if any(p.requires_grad for p in parameters) or any(shared[id(p)] > 1 for p in parameters):
+                continue
+            found.append((parent, name, child))
+    return found
+
+
+def hold_frozen_linears_in(model: torch.nn.Module, dtype: torch.dtype) -> int:
+    """Replace each frozen, untied ``nn.Linear`` of ``model`` by a :class:`LowPrecisionFrozenLinear`.
+
+    Parameter names (and so ``state_dict`` keys) do not change.
+
+    Returns:
+        The number of weights converted.
+    """
+    converted = 0
+    for parent, name, linear in _frozen_linears(model):
+        setattr(parent, name, LowPrecisionFrozenLinear.from_linear(linear, dtype))
+        converted += sum(p.numel() for p in linear.parameters())
+    return converted
+
+
+def own_weights(model: torch.nn.Module) -> None:
+    """Copy every parameter and buffer into memory of its own, so none still views a mapped file.
+
+    Tied parameters stay tied (each ``Parameter`` object is updated once, in place of its data).
+    """
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.data = parameter.data.clone()
+        for module in model.modules():
+            for name, buffer in module.named_buffers(recurse=False):
+                if buffer is not None:
+                    setattr(module, name, buffer.clone())
+
+
+def compact_frozen_weights(model: torch.nn.Module, dtype: torch.dtype = torch.bfloat16) -> int:
+    """:func:`hold_frozen_linears_in` then :func:`own_weights`; returns the bytes no longer held.
+
+    The figure counts the converted weights' saving only; the released file mapping comes on top.
+    """
+    before = {id(p): p.numel() * p.element_size() for p in model.parameters()}
+    converted = hold_frozen_linears_in(model, dtype)
+    own_weights(model)
+    after = sum(p.numel() * p.element_size() for p in model.parameters())
+    return sum(before.values()) - after if converted else 0
