@@ -41,6 +41,7 @@ from smepo_env.training.config import AgentArguments
 from smepo_env.training.data import PromptIndex, longest_prompt, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.heldout_reuse import evaluate_or_reuse, evaluation_key
+from smepo_env.training.kernel_caches import bound_cpu_kernel_caches
 from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
 from smepo_env.training.memory import ReleaseFreedMemoryCallback
 from smepo_env.training.plots import plot_training_curve
@@ -120,6 +121,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         ``{"seed", "heldout_before", "heldout_after", "steps", "seconds", "output_dir", ...}``.
     """
     started = time.perf_counter()
+    bound_cpu_kernel_caches()  # before the first matrix product (see the module)
     threads = configure_cpu_threads(agent_args.cpu_threads)
     model_location = agent_args.resolved_model()
     import torch

@@ -36,6 +36,8 @@ from smepo_env.files import atomic_directory
 from smepo_env.models.precision import cpu_has_bf16
 from smepo_env.training.data import expert_example, make_env, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
+from smepo_env.training.frozen_weights import compact_frozen_weights
+from smepo_env.training.kernel_caches import bound_cpu_kernel_caches
 from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
 from smepo_env.training.memory import ReleaseFreedMemoryCallback
 
@@ -138,6 +140,7 @@ def run_warmstart(
 
 
 def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Path:
+    bound_cpu_kernel_caches()  # before the first matrix product (see the module)
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -155,8 +158,11 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
     trainable = freeze_lower_layers(model, settings.trainable_layers)
     log(f"[sft] training {trainable / 1e6:.1f}M of {model.num_parameters() / 1e6:.1f}M parameters")
     cpu = not torch.cuda.is_available()
+    bf16 = cpu_has_bf16() if cpu else torch.cuda.is_bf16_supported()  # mixed precision on a CPU
     if cpu:
         configure_cpu_logprob_head()  # small tiles, labelled positions only (see that module)
+        if bf16:  # frozen linear weights in the dtype autocast computes them in (see that module)
+            compact_frozen_weights(model, torch.bfloat16)
     with tempfile.TemporaryDirectory(prefix="smepo-sft-") as scratch:
         config = SFTConfig(
             output_dir=scratch,
@@ -177,7 +183,7 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
             report_to="none",
             seed=settings.seed,
             use_cpu=cpu,
-            bf16=cpu_has_bf16() if cpu else torch.cuda.is_bf16_supported(),  # mixed precision on CPU
+            bf16=bf16,
             gradient_checkpointing=False,
             max_length=None,
             disable_tqdm=False,
