@@ -20,6 +20,7 @@ from smepo_env.training.vllm_cpu import (
     TRL_VERSIONS_CHECKED,
     check_trl_version,
     default_kv_cache_bytes,
+    engine_max_model_len,
     hidden_from_vllm_kernel_scan,
     kv_cache_bytes,
     kv_cache_bytes_per_token,
@@ -46,6 +47,70 @@ def test_kv_cache_is_sized_for_one_step_and_bounded():
     for bad in (-1.0, math.nan):
         with pytest.raises(ValueError, match="vllm_kv_cache_gib"):
             kv_cache_bytes(bad, config, 8, 320)
+
+
+def test_the_engine_is_sized_for_the_runs_longest_request():
+    config = _smollm2_shape()
+    # the main job: prompts up to 450 tokens, 320 completion tokens, turns of 64
+    assert engine_max_model_len(450, 320, 64) == 896  # 834 rounded up to 64
+    with pytest.raises(ValueError, match="0"):
+        engine_max_model_len(0, 320, 64)
+    # 8 episodes in groups of 4: two prompts held once each (prefix cache), eight completions
+    sized = default_kv_cache_bytes(config, 8, 384, group_size=4, prompt_tokens=450, max_model_len=896)
+    assert sized == (2 * 450 + 8 * 384) * 23_040  # 0.085 GiB, against 0.25 GiB unsized
+    # never below one request of max_model_len (what vLLM demands), never above 4 GiB
+    assert default_kv_cache_bytes(config, 1, 10, prompt_tokens=20, max_model_len=4096) == 4096 * 23_040
+    assert default_kv_cache_bytes(config, 4096, 4096, prompt_tokens=4096, max_model_len=8192) == 4 * 2**30
+
+
+def test_vllm_trainer_context_sets_max_model_len_from_the_prompts_unless_given(monkeypatch):
+    from smepo_env.training.vllm_backend import vllm_trainer_context
+
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.setattr(vllm_cpu, "cpu_vllm_available", lambda: True)
+    captured = {}
+    monkeypatch.setattr(vllm_cpu, "cpu_vllm_trainer_patch", lambda kwargs: captured.update(kwargs))
+
+    def context(**given):
+        config = types.SimpleNamespace(
+            use_vllm=True, vllm_mode="colocate", per_device_train_batch_size=1, steps_per_generation=8,
+            max_completion_length=320, num_generations=4, **given,
+        )  # fmt: skip
+        vllm_trainer_context(
+            config, generation_dtype=None, kv_cache_gib=0.0, model_config=_smollm2_shape(),
+            max_prompt_tokens=450, max_turn_tokens=64,
+        )  # fmt: skip
+        return config
+
+    assert context().vllm_max_model_length == 896
+    assert captured["kv_cache_memory_bytes"] == (2 * 450 + 8 * 384) * 23_040
+    assert context(vllm_max_model_length=8192).vllm_max_model_length == 8192  # the user's length stands
+    assert captured["kv_cache_memory_bytes"] == 8192 * 23_040  # and the cache holds one such request
+
+
+def test_a_sequence_longer_than_the_engine_takes_gets_an_empty_turn(caplog):
+    from smepo_env.training.vllm_backend import TrainerVLLMGenerator
+
+    sent = []
+
+    class Helper:
+        max_completion_length, temperature = 8, 1.0
+
+        def generate(self, prompts, images, num_generations):
+            sent.append(prompts)
+            return None, [[5, 6] for _ in prompts], [[[-0.1], [-0.2]] for _ in prompts], None
+
+    tokenizer = types.SimpleNamespace(pad_token_id=0, decode=lambda ids, **_: "")
+    trainer = types.SimpleNamespace(
+        vllm_generation=Helper(), processing_class=tokenizer, eos_token_ids=[1],
+        args=types.SimpleNamespace(vllm_max_model_length=10),
+    )  # fmt: skip
+    turns = TrainerVLLMGenerator(trainer).generate_turns([[2] * 4, [2] * 10, [2] * 9], 4)
+    assert sent == [[[2] * 4, [2] * 9]]  # the engine never sees the 10-token sequence
+    assert [t.token_ids for t in turns] == [[5, 6], [], [5, 6]]
+    assert turns[1].stop_reason == "length" and turns[1].logprobs is None
+    assert turns[2].logprobs == [-0.1, -0.2]
+    assert "max_model_len 10" in caplog.text
 
 
 def test_use_vllm_on_a_cpu_without_the_extra_or_in_server_mode_is_a_clear_error(monkeypatch):
