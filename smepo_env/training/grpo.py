@@ -191,7 +191,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     if grpo_config.bf16 and not torch.cuda.is_available():  # bf16 autocast rounds them so anyway
         saved = compact_frozen_weights(model, torch.bfloat16)
         if saved:
-            log(f"[grpo] frozen linear weights held in bf16 ({saved / 2**30:.2f} GiB less)")
+            log(f"[grpo] frozen weights held in bf16 ({saved / 2**30:.2f} GiB less)")
 
     if agent_args.protocol == "tools":
         from smepo_env.integrations.trl import ensure_tool_chat_template

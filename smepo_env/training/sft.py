@@ -161,7 +161,7 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
     bf16 = cpu_has_bf16() if cpu else torch.cuda.is_bf16_supported()  # mixed precision on a CPU
     if cpu:
         configure_cpu_logprob_head()  # small tiles, labelled positions only (see that module)
-        if bf16:  # frozen linear weights in the dtype autocast computes them in (see that module)
+        if bf16:  # frozen weights in the dtype autocast computes with (see that module)
             compact_frozen_weights(model, torch.bfloat16)
     with tempfile.TemporaryDirectory(prefix="smepo-sft-") as scratch:
         config = SFTConfig(

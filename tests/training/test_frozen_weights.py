@@ -11,6 +11,7 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
 from smepo_env.training.freezing import freeze_lower_layers
 from smepo_env.training.frozen_weights import (
+    LowPrecisionFrozenEmbedding,
     LowPrecisionFrozenLinear,
     compact_frozen_weights,
     hold_frozen_linears_in,
@@ -48,17 +49,15 @@ def _step(model: torch.nn.Module, ids: torch.Tensor) -> tuple[torch.Tensor, dict
     return logits.detach(), grads
 
 
-def test_autocast_logits_and_gradients_are_unchanged_and_the_frozen_bytes_halve(tiny_dir):
+def test_frozen_linears_in_bf16_leave_autocast_logits_and_gradients_unchanged(tiny_dir):
     model = _load(tiny_dir)
     ids = torch.randint(0, 101, (2, 40))
     keys = list(model.state_dict())
     logits, grads = _step(model, ids)
     frozen = [p for layer in model.model.layers[:3] for name, p in layer.named_parameters() if "proj" in name]
-    frozen_bytes = sum(p.numel() * 4 for p in frozen)
 
-    saved = compact_frozen_weights(model, torch.bfloat16)
+    assert hold_frozen_linears_in(model, torch.bfloat16) == sum(p.numel() for p in frozen)
 
-    assert saved == frozen_bytes // 2
     assert list(model.state_dict()) == keys  # checkpoints keep their names
     for layer in model.model.layers[:3]:  # the frozen layers' projections, and nothing else, are bf16
         assert isinstance(layer.self_attn.q_proj, LowPrecisionFrozenLinear)
@@ -67,13 +66,32 @@ def test_autocast_logits_and_gradients_are_unchanged_and_the_frozen_bytes_halve(
     top = model.model.layers[3]
     assert type(top.self_attn.q_proj) is torch.nn.Linear
     assert top.self_attn.q_proj.weight.dtype == torch.float32
-    assert model.lm_head.weight is model.model.embed_tokens.weight  # the tied head is neither split nor cast
-    assert model.lm_head.weight.dtype == torch.float32
+    assert model.lm_head.weight is model.model.embed_tokens.weight  # the tied head is left to the embedding
     after_logits, after_grads = _step(model, ids)
     assert torch.equal(after_logits, logits)  # autocast rounded those weights to bf16 anyway
     assert after_grads.keys() == grads.keys()
     for name, grad in grads.items():
         assert torch.equal(after_grads[name], grad), name
+
+
+def test_compaction_halves_the_frozen_bytes_keeps_the_tie_and_moves_logits_by_rounding_only(tiny_dir):
+    model = _load(tiny_dir)
+    ids = torch.randint(0, 101, (2, 40))
+    logits, grads = _step(model, ids)
+    frozen_bytes = sum(p.numel() * 4 for p in model.parameters() if not p.requires_grad and p.dim() == 2)
+
+    assert compact_frozen_weights(model, torch.bfloat16) == frozen_bytes // 2
+
+    embedding = model.model.embed_tokens
+    assert isinstance(embedding, LowPrecisionFrozenEmbedding) and embedding.weight.dtype == torch.bfloat16
+    assert model.lm_head.weight is embedding.weight  # one matrix, as before
+    assert len(list(model.parameters())) == len(dict(model.named_parameters(remove_duplicate=False))) - 1
+    assert embedding(ids).dtype == torch.float32  # the residual stream stays float32
+    after_logits, after_grads = _step(model, ids)
+    assert after_logits.dtype == logits.dtype
+    assert torch.allclose(after_logits.float(), logits.float(), atol=0.05)  # the input rows' bf16 rounding
+    for name, grad in grads.items():
+        assert (after_grads[name] - grad).norm() <= 0.02 * grad.norm(), name
 
 
 def test_outside_autocast_the_model_still_runs_in_float32(tiny_dir):
