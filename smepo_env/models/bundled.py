@@ -37,6 +37,17 @@ def _gguf_location(alias: str) -> tuple[Path, str]:
     return directory, filename
 
 
+def _converted_dir(alias: str) -> Path:
+    from smepo_env.files import cache_dir
+
+    return cache_dir() / "models" / f"{alias}-v{CONVERSION_VERSION}"
+
+
+def bundled_model_ready(alias: str = "smollm2-135m-instruct") -> bool:
+    """Whether the converted checkpoint is cached, so :func:`bundled_model_dir` returns at once."""
+    return (_converted_dir(alias) / "config.json").is_file()
+
+
 def bundled_model_dir(alias: str = "smollm2-135m-instruct") -> Path:
     """The cached safetensors checkpoint of a bundled model, converting it on first use.
 
@@ -52,9 +63,9 @@ def bundled_model_dir(alias: str = "smollm2-135m-instruct") -> Path:
     """
     if alias not in BUNDLED_MODELS:
         raise ValueError(f"unknown bundled model {alias!r}; expected one of {sorted(BUNDLED_MODELS)}")
-    from smepo_env.files import cache_dir, file_lock
+    from smepo_env.files import file_lock
 
-    target = cache_dir() / "models" / f"{alias}-v{CONVERSION_VERSION}"
+    target = _converted_dir(alias)
     if (target / "config.json").is_file():
         return target
     gguf_dir, gguf_file = _gguf_location(alias)

@@ -149,7 +149,7 @@ class AgentArguments:
     vllm_kv_cache_gib: float = field(
         default=0.0,
         metadata={
-            "help": "vLLM on a CPU: KV-cache size in GiB (0: room for one step's episodes, 0.25-4 GiB)."
+            "help": "vLLM on a CPU: KV-cache size in GiB (0: room for one step's episodes, at most 4 GiB)."
         },
     )
 

