@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         agent_args, grpo_config = parse_arguments(argv)
-        agent_args.resolved_model()
+        agent_args.check_model()  # a bad --model fails here; a bundled one is converted by the job
     except (ValueError, ModelNotFoundError) as error:
         print(f"train_grpo.py: error: {error}", file=sys.stderr)
         return 2

