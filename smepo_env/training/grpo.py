@@ -126,7 +126,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
     bound_cpu_kernel_caches()  # before the first matrix product (see the module)
     threads = configure_cpu_threads(agent_args.cpu_threads)
     if agent_args.model in BUNDLED_MODELS and not bundled_model_ready(agent_args.model):
-        # the first-use GGUF conversion left about 0.2 GiB behind in the job's process
+        # the first-use GGUF conversion left about 0.35 GiB behind in the job's process
         call_in_fresh_process(bundled_model_dir, agent_args.model)
     model_location = agent_args.resolved_model()
     import torch
