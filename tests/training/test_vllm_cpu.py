@@ -329,7 +329,7 @@ def test_heldout_play_on_the_engine_is_greedy_and_sees_the_trained_weights(vllm_
     from trl import GRPOConfig, GRPOTrainer
 
     from smepo_env.evaluation import evaluate_policy
-    from smepo_env.training.data import PromptIndex, make_env, prompt_rows, select_tasks
+    from smepo_env.training.data import PromptIndex, longest_prompt, make_env, prompt_rows, select_tasks
     from smepo_env.training.rollout_func import EpisodeRolloutFunction, env_reward
     from smepo_env.training.vllm_backend import (
         VLLM_STOP_KWARGS,
@@ -356,14 +356,17 @@ def test_heldout_play_on_the_engine_is_greedy_and_sees_the_trained_weights(vllm_
         use_cpu=True, bf16=False, gradient_checkpointing=False, seed=0, use_vllm=True, vllm_mode="colocate",
         generation_kwargs=dict(VLLM_STOP_KWARGS), temperature=1.0,
     )  # fmt: skip
+    longest = longest_prompt(tokenizer, [row["prompt"] for row in rows])
+    sized = {"max_prompt_tokens": longest, "max_turn_tokens": 16}  # the engine sized as the job sizes it
     with vllm_trainer_context(
-        config, generation_dtype=torch.float32, kv_cache_gib=0.0, model_config=model.config
+        config, generation_dtype=torch.float32, kv_cache_gib=0.0, model_config=model.config, **sized
     ):
         trainer = GRPOTrainer(
             model=model, reward_funcs=[env_reward, brevity], args=config,
             train_dataset=Dataset.from_list(rows), processing_class=tokenizer, rollout_func=rollout,
         )  # fmt: skip
     assert engine_evaluates(trainer)
+    assert config.vllm_max_model_length == engine_max_model_len(longest, 120, 16) < 1024
     trainer.train()
     try:
         # step 1's weights were not in the engine yet (TRL syncs before generating)
