@@ -172,8 +172,8 @@ def compact_frozen_weights(model: torch.nn.Module, dtype: torch.dtype = torch.bf
 
     The figure counts the converted weights' saving only; the released file mapping comes on top.
     """
-    before = {id(p): p.numel() * p.element_size() for p in model.parameters()}
-    converted = hold_frozen_linears_in(model, dtype) + hold_frozen_embeddings_in(model, dtype)
+    before = sum(p.numel() * p.element_size() for p in model.parameters())  # shared ones once
+    hold_frozen_linears_in(model, dtype)
+    hold_frozen_embeddings_in(model, dtype)
     own_weights(model)
-    after = sum(p.numel() * p.element_size() for p in model.parameters())
-    return sum(before.values()) - after if converted else 0
+    return before - sum(p.numel() * p.element_size() for p in model.parameters())

@@ -268,7 +268,7 @@ def train_agent(agent_args: AgentArguments, grpo_config: Any, *, log: Any = prin
         model_config=model.config, max_turn_tokens=agent_args.max_turn_tokens,
         # the tags protocol's episodes start from these prompts (the tools protocol is TRL's own loop)
         max_prompt_tokens=longest_prompt(tokenizer, [r["prompt"] for r in rows] + eval_prompts)
-        if agent_args.protocol == "tags" else None,
+        if agent_args.protocol == "tags" and grpo_config.use_vllm else None,
     )  # fmt: skip
     if agent_args.protocol == "tools":
         from smepo_env.training.tool_protocol import tool_trainer_kwargs
